@@ -1,13 +1,16 @@
 // The response engine every gateway shares (wsgiref's BaseHandler): runs an App, enforces the
 // startResponse rules, validates status and headers before any byte, closes the body, and turns
 // app errors into a 500. Gateways supply only the I/O, through a ResponseSink. Pure: no node:* imports.
-import type { App, Environ, HeaderList } from '../app.js'
+import type { App, Body, Chunk, Environ, HeaderList, StartResponse, Write } from '../app.js'
+import { TsgiError } from '../errors.js'
+import { callApp } from './call.js'
+import { checkHeaders, getHeader, parseStatus, show } from './headers.js'
 
 /** The I/O half a gateway implements. Calls arrive in order: head, body*, then end or abort. */
 export interface ResponseSink {
   /** Status and validated headers, at most once, before any body byte. */
   head(status: number, reason: string, headers: HeaderList): void | Promise<void>
-  /** Body bytes: never empty, never for HEAD/1xx/204/304. A promise means "wait" (backpressure). */
+  /** Body bytes: never empty, never for HEAD/204/304. A promise means "wait" (backpressure). */
   body(chunk: Uint8Array): void | Promise<void>
   /** The response is complete. */
   end(): void | Promise<void>
@@ -32,4 +35,312 @@ export interface RunResult {
   aborted: boolean
 }
 
-export declare function runApp(app: App, environ: Environ, sink: ResponseSink, options?: RunOptions): Promise<RunResult>
+/** Runs `app` for one request and drives `sink`. Never rejects: failures are in the result. */
+export function runApp(app: App, environ: Environ, sink: ResponseSink, options: RunOptions = {}): Promise<RunResult> {
+  return new Run(environ, sink, options).execute(app)
+}
+
+const encoder = new TextEncoder()
+const NOOP = (): void => {}
+const ABORTED = Symbol('aborted')
+
+interface Pending {
+  code: number
+  reason: string
+  headers: HeaderList
+}
+
+class Run {
+  readonly #environ: Environ
+  readonly #sink: ResponseSink
+  readonly #maxHeaderBytes: number
+  readonly #signal: AbortSignal | undefined
+  #pending: Pending | undefined
+  #invalid: unknown = undefined
+  #sent: Pending | undefined
+  #suppress = false
+  #declared: number | undefined
+  #bytes = 0
+  #writes: Promise<void> | undefined
+  #writeError: unknown = undefined
+  #bodyDone = false
+  #aborted: Promise<typeof ABORTED> | undefined
+
+  constructor(environ: Environ, sink: ResponseSink, options: RunOptions) {
+    this.#environ = environ
+    this.#sink = sink
+    this.#maxHeaderBytes = options.maxHeaderBytes ?? Infinity
+    const signal = environ['tsgi.signal']
+    this.#signal = signal instanceof AbortSignal ? signal : undefined
+  }
+
+  async execute(app: App): Promise<RunResult> {
+    let iterator: Iterator<Chunk> | AsyncIterator<Chunk> | undefined
+    let error: unknown
+    try {
+      let body = callApp(app, this.#environ, this.startResponse)
+      if (isPromise(body)) body = await body
+      if (Array.isArray(body)) {
+        await this.#sendArray(body)
+      } else {
+        iterator = openBody(body)
+        await this.#sendIterator(iterator)
+      }
+    } catch (err) {
+      error = err
+    }
+    this.#bodyDone = true
+    if (error === undefined && !this.#isAborted()) error = await this.#finish()
+    if (error !== undefined && error !== ABORTED) await this.#fail(error)
+    if (iterator !== undefined) await this.#close(iterator)
+    const result: RunResult = { status: this.#sent?.code ?? 0, bytes: this.#bytes, aborted: this.#isAborted() }
+    if (error !== undefined && error !== ABORTED) result.error = error
+    return result
+  }
+
+  /** SPEC §4: once, unless excInfo; validated here so the app sees the error where it made it. */
+  readonly startResponse: StartResponse = (status, headers, excInfo) => {
+    if (excInfo !== undefined && excInfo !== null) {
+      if (this.#sent !== undefined) throw excInfo
+    } else if (this.#pending !== undefined) {
+      throw new TsgiError('ERR_START_RESPONSE_TWICE', 'tsgi: startResponse called twice without excInfo')
+    }
+    try {
+      const { code, reason } = parseStatus(status)
+      this.#pending = { code, reason, headers: checkHeaders(headers) }
+      this.#invalid = undefined
+    } catch (err) {
+      this.#invalid = err
+      throw err
+    }
+    return this.#write
+  }
+
+  /** SPEC §4.3: the legacy write(). Writes are queued behind each other and behind the head. */
+  readonly #write: Write = (chunk) => {
+    let next: Promise<void>
+    if (this.#bodyDone) {
+      next = Promise.reject(new TsgiError('ERR_INVALID_STATE', 'tsgi: write() called after the response ended'))
+    } else {
+      const bytes = toBytes(chunk)
+      next = (this.#writes ?? Promise.resolve()).then(() => this.#emit(bytes))
+      this.#writes = next.catch((err: unknown) => {
+        this.#writeError ??= err
+      })
+    }
+    // An app that does not await write() must not crash the process with an unhandled rejection.
+    next.catch(NOOP)
+    return next
+  }
+
+  async #sendArray(body: unknown[]): Promise<void> {
+    const chunks = body.map(toBytes)
+    await this.#drainWrites()
+    if (this.#sent === undefined && this.#bytes === 0) {
+      let total = 0
+      for (const chunk of chunks) total += chunk.byteLength
+      await this.#sendHead(total)
+    }
+    for (const chunk of chunks) {
+      if (this.#suppress || this.#isAborted()) return
+      await this.#emit(chunk)
+    }
+  }
+
+  async #sendIterator(iterator: Iterator<Chunk> | AsyncIterator<Chunk>): Promise<void> {
+    await this.#drainWrites()
+    for (;;) {
+      const next = iterator.next()
+      const step = isPromise(next) ? await this.#raceAbort(next) : next
+      if (step === ABORTED) throw ABORTED
+      if (step.done) return
+      await this.#emit(toBytes(step.value))
+      // A HEAD/204/304 response needs nothing past the head: stop pulling (the body is closed below).
+      if ((this.#sent !== undefined && this.#suppress) || this.#isAborted()) return
+    }
+  }
+
+  async #emit(bytes: Uint8Array): Promise<void> {
+    if (bytes.byteLength === 0) return
+    if (this.#sent === undefined) await this.#sendHead(undefined)
+    if (this.#suppress || this.#isAborted()) return
+    if (this.#declared !== undefined && this.#bytes + bytes.byteLength > this.#declared) {
+      throw new TsgiError(
+        'ERR_CONTENT_LENGTH_MISMATCH',
+        `tsgi: app sent more than its Content-Length of ${this.#declared} bytes`,
+      )
+    }
+    this.#bytes += bytes.byteLength
+    const wait = this.#sink.body(bytes)
+    if (wait !== undefined) await wait
+  }
+
+  /** Headers go out with the first non-empty chunk, or at the end for an empty body (SPEC §4.2). */
+  async #sendHead(knownLength: number | undefined): Promise<void> {
+    const pending = this.#pending
+    if (pending === undefined) {
+      throw this.#invalid ?? new TsgiError('ERR_NO_START_RESPONSE', 'tsgi: the app returned a body without calling startResponse')
+    }
+    const { code, reason } = pending
+    const headers = pending.headers
+    const method = this.#environ.REQUEST_METHOD
+    this.#suppress = method === 'HEAD' || code === 204 || code === 304
+    const declared = getHeader(headers, 'content-length')
+    if (declared !== undefined) this.#declared = Number(declared)
+    else if (knownLength !== undefined && code !== 204 && code !== 304) {
+      // SPEC §5.2: a body of known chunks gets its length, so the client needs no chunking or close.
+      headers.push(['Content-Length', String(knownLength)])
+      if (method !== 'HEAD') this.#declared = knownLength
+    }
+    if (this.#maxHeaderBytes !== Infinity) this.#checkSize(pending)
+    this.#sent = pending
+    const wait = this.#sink.head(code, reason, headers)
+    if (wait !== undefined) await wait
+  }
+
+  #checkSize({ code, reason, headers }: Pending): void {
+    let size = `Status: ${code} ${reason}\r\n\r\n`.length
+    for (const [name, value] of headers) size += name.length + value.length + 4
+    if (size > this.#maxHeaderBytes) {
+      throw new TsgiError(
+        'ERR_HEADER_BLOCK_TOO_LARGE',
+        `tsgi: response header block is ${size} bytes, over the limit of ${this.#maxHeaderBytes}`,
+      )
+    }
+  }
+
+  /** The body ended well: send a head for an empty body, check the length, end. */
+  async #finish(): Promise<unknown> {
+    try {
+      await this.#drainWrites()
+      if (this.#sent === undefined) await this.#sendHead(this.#bytes === 0 ? 0 : undefined)
+      if (this.#isAborted()) return undefined
+      if (this.#declared !== undefined && !this.#suppress && this.#bytes < this.#declared) {
+        throw new TsgiError(
+          'ERR_CONTENT_LENGTH_MISMATCH',
+          `tsgi: app sent ${this.#bytes} bytes, less than its Content-Length of ${this.#declared}`,
+        )
+      }
+      await this.#sink.end()
+      return undefined
+    } catch (err) {
+      return err
+    }
+  }
+
+  /** An app failure: a 500 that hides the stack before headers, a visible abort after (SPEC §5.4). */
+  async #fail(error: unknown): Promise<void> {
+    this.#log(`tsgi: error in application ${this.#where()}: ${describeError(error)}`)
+    if (this.#isAborted()) return
+    try {
+      if (this.#sent === undefined) await this.#sendError(error)
+      else await this.#sink.abort(error)
+    } catch (err) {
+      this.#log(`tsgi: gateway failed while reporting an error: ${describeError(err)}`)
+    }
+  }
+
+  async #sendError(error: unknown): Promise<void> {
+    // Request-body errors carry their own status (400 short body, 413 too large); the rest is a 500.
+    const code = error instanceof TsgiError && error.status >= 400 && error.status < 500 ? error.status : 500
+    const reason = REASONS[code] ?? 'Error'
+    const body = encoder.encode(`${reason}\n`)
+    this.#pending = {
+      code,
+      reason,
+      headers: [
+        ['Content-Type', 'text/plain; charset=utf-8'],
+        ['Content-Length', String(body.byteLength)],
+      ],
+    }
+    this.#declared = undefined
+    this.#suppress = false
+    await this.#sendHead(undefined)
+    if (!this.#suppress) {
+      this.#bytes += body.byteLength
+      await this.#sink.body(body)
+    }
+    await this.#sink.end()
+  }
+
+  /** SPEC §5.3: the body's return() is always called, exactly once. */
+  async #close(iterator: Iterator<Chunk> | AsyncIterator<Chunk>): Promise<void> {
+    if (typeof iterator.return !== 'function') return
+    try {
+      const closing = iterator.return()
+      // After an abort the app may still be stuck in next(); do not wait for it (it is closed when it wakes).
+      if (isPromise(closing)) {
+        if (this.#isAborted()) closing.then(NOOP, (err: unknown) => this.#log(`tsgi: error closing body: ${describeError(err)}`))
+        else await closing
+      }
+    } catch (err) {
+      this.#log(`tsgi: error closing body ${this.#where()}: ${describeError(err)}`)
+    }
+  }
+
+  async #drainWrites(): Promise<void> {
+    if (this.#writes !== undefined) await this.#writes
+    if (this.#writeError !== undefined) throw this.#writeError
+  }
+
+  #raceAbort<T>(step: Promise<T>): Promise<T | typeof ABORTED> {
+    const signal = this.#signal
+    if (signal === undefined) return step
+    if (signal.aborted) return Promise.resolve(ABORTED)
+    this.#aborted ??= new Promise((resolve) => signal.addEventListener('abort', () => resolve(ABORTED), { once: true }))
+    return Promise.race([step, this.#aborted])
+  }
+
+  #isAborted(): boolean {
+    return this.#signal?.aborted === true
+  }
+
+  #where(): string {
+    const env = this.#environ
+    return `(${env.REQUEST_METHOD} ${env.SCRIPT_NAME ?? ''}${env.PATH_INFO ?? ''})`
+  }
+
+  #log(message: string): void {
+    try {
+      this.#environ['tsgi.errors'].write(message.endsWith('\n') ? message : `${message}\n`)
+    } catch {
+      // A broken error stream must not turn one failed request into a crashed gateway.
+    }
+  }
+}
+
+const REASONS: Record<number, string> = {
+  400: 'Bad Request',
+  413: 'Content Too Large',
+  500: 'Internal Server Error',
+}
+
+function openBody(body: Body): Iterator<Chunk> | AsyncIterator<Chunk> {
+  const b = body as Partial<AsyncIterable<Chunk> & Iterable<Chunk>> | null
+  if (b !== null && typeof b === 'object') {
+    if (typeof b[Symbol.asyncIterator] === 'function') return b[Symbol.asyncIterator]!()
+    if (typeof b[Symbol.iterator] === 'function' && typeof body !== 'string') return b[Symbol.iterator]!()
+  }
+  throw new TsgiError('ERR_BAD_BODY', `tsgi: the app must return an iterable body, got ${describeType(body)}`)
+}
+
+function toBytes(chunk: unknown): Uint8Array {
+  if (chunk instanceof Uint8Array) return chunk
+  if (typeof chunk === 'string') return encoder.encode(chunk)
+  throw new TsgiError('ERR_BAD_BODY', `tsgi: body chunks must be Uint8Array or string, got ${describeType(chunk)}`)
+}
+
+function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
+  return typeof (value as { then?: unknown } | null)?.then === 'function'
+}
+
+function describeType(value: unknown): string {
+  if (value === null) return 'null'
+  if (typeof value === 'object') return (value as object).constructor?.name ?? 'object'
+  return typeof value === 'string' ? `string ${show(value)}` : typeof value
+}
+
+function describeError(error: unknown): string {
+  if (error instanceof Error) return error.stack ?? `${error.name}: ${error.message}`
+  return show(error)
+}

@@ -1,0 +1,105 @@
+// Status and header validation shared by the engine and the validator (SPEC §4.1, §4.2).
+// Everything is checked before a single byte leaves: a bad header never reaches a client (CWE-113).
+import type { HeaderList } from '../app.js'
+import { TsgiError } from '../errors.js'
+
+/** RFC 9110 §5.6.2 token: what a header name may be. */
+export const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
+/** RFC 9110 §5.5 field-value without obs-fold: no CR, LF, NUL or other controls; chars <= 0xFF. */
+export const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/
+/** `NNN reason` (SPEC §4.1): a final status 200..599, one space, a reason of visible chars. */
+const STATUS = /^([2-5]\d\d) ([\t\x20-\x7e\x80-\xff]*)$/
+
+/**
+ * Hop-by-hop headers describe one connection, not the response: PEP 3333 forbids them from apps and
+ * RFC 3875 §6.3.4 from CGI scripts (nginx rejects a Transfer-Encoding from FastCGI, too).
+ */
+export const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'trailers',
+  'transfer-encoding',
+  'upgrade',
+])
+
+export interface ParsedStatus {
+  code: number
+  reason: string
+}
+
+/** Parses `"NNN reason"`; throws ERR_BAD_STATUS with the offending value. */
+export function parseStatus(status: unknown): ParsedStatus {
+  const match = typeof status === 'string' ? STATUS.exec(status) : null
+  if (match === null) {
+    throw new TsgiError('ERR_BAD_STATUS', `tsgi: status must be "NNN reason" with NNN in 200..599, got ${show(status)}`)
+  }
+  return { code: Number(match[1]), reason: match[2]! }
+}
+
+/**
+ * Checks every header and returns a private copy (the app may not mutate what was validated).
+ * Throws ERR_BAD_HEADER naming the header; the value is quoted with control characters escaped.
+ */
+export function checkHeaders(headers: unknown): HeaderList {
+  if (!Array.isArray(headers)) {
+    throw new TsgiError('ERR_BAD_HEADER', `tsgi: headers must be an array of [name, value] pairs, got ${show(headers)}`)
+  }
+  const copy: HeaderList = []
+  let contentLength: string | undefined
+  for (const pair of headers as unknown[]) {
+    if (!Array.isArray(pair) || pair.length !== 2 || typeof pair[0] !== 'string' || typeof pair[1] !== 'string') {
+      throw new TsgiError('ERR_BAD_HEADER', `tsgi: each header must be a [name, value] pair of strings, got ${show(pair)}`)
+    }
+    const [name, value] = pair as [string, string]
+    checkHeader(name, value)
+    if (name.length === 14 && name.toLowerCase() === 'content-length') {
+      if (contentLength !== undefined) {
+        throw new TsgiError('ERR_BAD_HEADER', `tsgi: Content-Length given twice (${show(contentLength)}, ${show(value)})`)
+      }
+      contentLength = value
+    }
+    copy.push([name, value])
+  }
+  return copy
+}
+
+function checkHeader(name: string, value: string): void {
+  if (!TOKEN.test(name)) {
+    throw new TsgiError('ERR_BAD_HEADER', `tsgi: header name ${show(name)} is not an HTTP token`)
+  }
+  if (!FIELD_VALUE.test(value)) {
+    throw new TsgiError('ERR_BAD_HEADER', `tsgi: header ${name} has a forbidden character (CR, LF, NUL, control or > 0xFF) in ${show(value)}`)
+  }
+  const lower = name.toLowerCase()
+  if (lower === 'status') {
+    throw new TsgiError('ERR_BAD_HEADER', 'tsgi: an app must not send a Status header; pass the status to startResponse')
+  }
+  if (HOP_BY_HOP.has(lower)) {
+    throw new TsgiError('ERR_BAD_HEADER', `tsgi: hop-by-hop header ${name} is not allowed from an app`)
+  }
+  if (lower === 'content-length' && !/^\d{1,15}$/.test(value)) {
+    throw new TsgiError('ERR_BAD_HEADER', `tsgi: Content-Length must be digits, got ${show(value)}`)
+  }
+}
+
+/** First value of a header, case-insensitively. */
+export function getHeader(headers: HeaderList, name: string): string | undefined {
+  const lower = name.toLowerCase()
+  for (const [key, value] of headers) if (key.toLowerCase() === lower) return value
+  return undefined
+}
+
+/** Quotes a value for an error message: escaped, and cut to 80 chars so a log line stays a line. */
+export function show(value: unknown): string {
+  let text: string
+  try {
+    text = typeof value === 'string' ? JSON.stringify(value) : (JSON.stringify(value) ?? String(value))
+  } catch {
+    text = String(value)
+  }
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text
+}
