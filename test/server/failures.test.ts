@@ -1,0 +1,161 @@
+// The dev server when things go wrong: an app that throws, a client that leaves mid-response, a busy
+// port, and close() with a keep-alive connection still open.
+import { connect } from 'node:net'
+import { Agent, request } from 'node:http'
+import { afterEach, describe, expect, it } from 'vitest'
+import type { Body } from '../../src/app.js'
+import { isTsgiError } from '../../src/errors.js'
+import { serve } from '../../src/server/index.js'
+import hello from '../../examples/hello.js'
+import { start, type TestServer } from './_helpers.js'
+
+let server: TestServer | undefined
+afterEach(async () => {
+  await server?.close()
+  server = undefined
+})
+
+describe('app failures', () => {
+  it('an app that throws gives a 500 that hides the stack; the stack goes to tsgi.errors', async () => {
+    server = await start(() => {
+      throw new Error('secret database password is hunter2')
+    })
+    const res = await fetch(new URL('/boom', server.url))
+    const text = await res.text()
+    expect(res.status).toBe(500)
+    expect(text).toBe('Internal Server Error\n')
+    const logged = server.errors.join('')
+    expect(logged).toContain('secret database password is hunter2')
+    expect(logged).toMatch(/\n\s+at /)
+    expect(await server.nextLog(/"GET \/boom /)).toMatch(/" 500 \d+ /)
+  })
+
+  it('an app that fails mid-body breaks the response instead of ending it', async () => {
+    server = await start((_env, startResponse) => {
+      startResponse('200 OK', [['Content-Type', 'text/plain']])
+      return (async function* () {
+        yield 'partial '
+        throw new Error('mid-body failure')
+      })()
+    })
+    const outcome = await new Promise<string>((resolve) => {
+      const broken = (error: NodeJS.ErrnoException): void => resolve(`broken: ${error.code ?? error.message}`)
+      request(server!.url, (res) => {
+        let body = ''
+        res.on('data', (chunk: Buffer) => (body += chunk.toString()))
+        res.on('end', () => resolve(`complete: ${body}`))
+        res.on('error', broken)
+      })
+        .on('error', broken)
+        .end()
+    })
+    expect(outcome).toMatch(/^broken/)
+    expect(server.errors.join('')).toContain('mid-body failure')
+  })
+  it('mid-body failure: chunked framing lacks its last chunk; a close-delimited body is reset', async () => {
+    server = await start((_env, startResponse) => {
+      startResponse('200 OK', [['Content-Type', 'text/plain']])
+      return (async function* () {
+        yield 'partial '
+        throw new Error('mid-body failure')
+      })()
+    })
+    const talk = (version: string): Promise<string> =>
+      new Promise((resolve) => {
+        const socket = connect(server!.port, '127.0.0.1')
+        let out = ''
+        socket.on('data', (chunk: Buffer) => (out += chunk.toString('latin1')))
+        socket.on('end', () => resolve(`end ${out.slice(out.indexOf('\r\n\r\n') + 4)}`))
+        socket.on('error', (error: NodeJS.ErrnoException) => resolve(`error ${error.code}`))
+        socket.write(`GET / HTTP/${version}\r\nHost: x\r\n\r\n`)
+      })
+    expect(await talk('1.1')).toBe('end 8\r\npartial \r\n')
+    expect(await talk('1.0')).toBe('error ECONNRESET')
+  })
+})
+
+describe('client disconnects', () => {
+  it('mid-response: tsgi.signal fires and the body is closed (return() called)', async () => {
+    let fired: () => void = () => {}
+    let closed: () => void = () => {}
+    const signalFired = new Promise<void>((resolve) => (fired = resolve))
+    const bodyClosed = new Promise<void>((resolve) => (closed = resolve))
+    server = await start((env, startResponse) => {
+      env['tsgi.signal'].addEventListener('abort', () => fired())
+      startResponse('200 OK', [['Content-Type', 'text/plain']])
+      return (async function* (): AsyncGenerator<string> {
+        try {
+          for (;;) {
+            yield 'x'.repeat(1024)
+            await new Promise((resolve) => setImmediate(resolve))
+          }
+        } finally {
+          closed()
+        }
+      })() satisfies Body
+    })
+    const socket = connect(server.port, '127.0.0.1')
+    socket.write('GET /stream HTTP/1.1\r\nHost: x\r\n\r\n')
+    socket.once('data', () => socket.destroy())
+    await Promise.all([signalFired, bodyClosed])
+    expect(await server.nextLog(/"GET \/stream /)).toMatch(/ aborted$/)
+  })
+
+  it('the next request is served normally afterwards', async () => {
+    server = await start(hello)
+    const socket = connect(server.port, '127.0.0.1')
+    await new Promise((resolve) => socket.write('GET / HTTP/1.1\r\nHost: x\r\n', resolve))
+    socket.destroy()
+    expect(await (await fetch(server.url)).text()).toBe('Hello world!\n')
+  })
+})
+
+describe('listening and closing', () => {
+  it('a busy port rejects with ERR_LISTEN', async () => {
+    server = await start(hello)
+    const error = await serve(hello, { port: server.port, log: false }).catch((e: unknown) => e)
+    expect(isTsgiError(error, 'ERR_LISTEN')).toBe(true)
+    expect((error as Error).message).toContain(`127.0.0.1:${server.port}`)
+  })
+
+  it('an invalid port rejects with ERR_INVALID_ARGUMENT', async () => {
+    const error = await serve(hello, { port: 70000 }).catch((e: unknown) => e)
+    expect(isTsgiError(error, 'ERR_INVALID_ARGUMENT')).toBe(true)
+  })
+
+  it('close() resolves with a keep-alive connection open, and stops accepting', async () => {
+    const s = await start(hello)
+    const agent = new Agent({ keepAlive: true })
+    await new Promise<void>((resolve, reject) => {
+      request(s.url, { agent }, (res) => {
+        res.resume()
+        res.on('end', resolve)
+      })
+        .on('error', reject)
+        .end()
+    })
+    await s.close()
+    agent.destroy()
+    expect(s.server.listening).toBe(false)
+    await expect(fetch(s.url)).rejects.toThrow()
+  })
+
+  it('close() waits for an in-flight response, which completes', async () => {
+    let release: () => void = () => {}
+    const gate = new Promise<void>((resolve) => (release = resolve))
+    let started: () => void = () => {}
+    const running = new Promise<void>((resolve) => (started = resolve))
+    const s = await start(async (_env, startResponse) => {
+      started()
+      await gate
+      startResponse('200 OK', [])
+      return ['late']
+    })
+    const response = fetch(s.url).then((res) => res.text())
+    await running
+    const closed = s.close()
+    release()
+    expect(await response).toBe('late')
+    await closed
+  })
+})
