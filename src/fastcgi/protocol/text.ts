@@ -1,0 +1,63 @@
+// UTF-8 for PARAMS names and values: bad bytes become U+FFFD, as Node decodes process.env in CGI
+// mode. Hot path of every request, so short ASCII strings skip TextDecoder and names are cached.
+
+const decoder = new TextDecoder('utf-8') // fatal: false, so invalid sequences become U+FFFD
+const encoder = new TextEncoder()
+
+/**
+ * Strings up to this length are built char by char when ASCII: cheaper than a TextDecoder call
+ * (~50 ns against ~95 ns on Node 20), and V8 keeps strings under 13 chars flat.
+ */
+const SHORT = 12
+
+/** Decode `bytes[start, end)` as UTF-8 (WHATWG decoder, replacement on error). */
+export function decodeText(bytes: Uint8Array, start: number, end: number): string {
+  if (end - start <= SHORT) {
+    let out = ''
+    for (let i = start; i < end; i++) {
+      const c = bytes[i]!
+      if (c > 0x7f) return decoder.decode(bytes.subarray(start, end))
+      out += String.fromCharCode(c)
+    }
+    return out
+  }
+  return decoder.decode(bytes.subarray(start, end))
+}
+
+// Param names repeat on every request (REQUEST_METHOD, HTTP_HOST, ...), so names are interned in a
+// small direct-mapped cache keyed by an FNV-1a hash and checked byte for byte. Bounded: 256 slots of
+// at most 64 bytes. Values are never cached (they may be secrets: timing must not depend on them).
+const CACHE_SLOTS = 256
+const CACHE_MAX_LENGTH = 64
+const cacheKeys: Array<Uint8Array | undefined> = new Array<Uint8Array | undefined>(CACHE_SLOTS)
+const cacheStrings: string[] = new Array<string>(CACHE_SLOTS).fill('')
+
+/** Decode a param name; ASCII names up to 64 bytes go through the intern cache. */
+export function decodeName(bytes: Uint8Array, start: number, end: number): string {
+  const length = end - start
+  if (length > CACHE_MAX_LENGTH || length === 0) return decodeText(bytes, start, end)
+  let hash = 0x811c9dc5 | 0
+  let high = 0
+  for (let i = start; i < end; i++) {
+    const c = bytes[i]!
+    high |= c
+    hash = Math.imul(hash ^ c, 0x01000193)
+  }
+  if (high > 0x7f) return decoder.decode(bytes.subarray(start, end))
+  const slot = (hash ^ (hash >>> 16)) & (CACHE_SLOTS - 1)
+  const key = cacheKeys[slot]
+  if (key !== undefined && key.length === length) {
+    let i = 0
+    while (i < length && key[i] === bytes[start + i]) i++
+    if (i === length) return cacheStrings[slot]!
+  }
+  const name = decodeText(bytes, start, end)
+  cacheKeys[slot] = bytes.slice(start, end)
+  cacheStrings[slot] = name
+  return name
+}
+
+/** UTF-8 bytes of a string (lone surrogates become U+FFFD). */
+export function encodeText(text: string): Uint8Array {
+  return encoder.encode(text)
+}
