@@ -1,0 +1,22 @@
+#!/usr/bin/env node
+// The `tsgi` command: runs the built CLI (dist/cli/main.js), or in a checkout without a build, the
+// TypeScript sources through tsx. The only place besides src/cli/main.ts that exits the process.
+import { existsSync } from 'node:fs'
+
+const built = new URL('../dist/cli/main.js', import.meta.url)
+let cli
+if (existsSync(built)) {
+  cli = await import(built.href)
+} else {
+  let tsx
+  try {
+    tsx = await import('tsx/esm/api')
+  } catch {
+    process.stderr.write('tsgi: dist/ is missing: run `npm run build` first (or install tsx to run from source)\n')
+    process.exit(1)
+  }
+  cli = await tsx.tsImport(new URL('../src/cli/main.ts', import.meta.url).href, import.meta.url)
+}
+const code = await cli.main(process.argv.slice(2))
+// Let buffered output reach a pipe before exiting.
+process.stdout.write('', () => process.exit(code))

@@ -1,0 +1,28 @@
+// The text of `tsgi --help`.
+
+export const USAGE = `Usage: tsgi <command> APP [options]
+
+Serve a TSGI application (WSGI for TypeScript) through CGI, FastCGI or a development HTTP server.
+
+Commands:
+  serve APP      run APP on a development HTTP server (like wsgiref.simple_server)
+  cgi APP        answer one request as a CGI script (RFC 3875), from the environment and stdin
+  fastcgi APP    run APP as a FastCGI responder (not available yet)
+
+APP is a module path. Its default export is the app, or the export named by --export.
+.ts, .mts and .cts files are loaded through tsx (npm install --save-dev tsx).
+
+Options:
+  --export NAME  take the app from the export NAME instead of the default export
+  --host HOST    serve: the address to listen on (default 127.0.0.1)
+  --port PORT    serve: the port to listen on (default 8000; 0 picks a free port)
+  --nph          cgi: write a complete HTTP response (non-parsed headers, RFC 3875 §5);
+                 default: on when the script name starts with nph-
+  --listen ADDR  fastcgi: HOST:PORT, a Unix socket path, or fd:0
+  -h, --help     show this help
+  -v, --version  print the version
+
+Examples:
+  tsgi serve app.ts --port 8080
+  tsgi cgi dist/app.js --export handler
+`
