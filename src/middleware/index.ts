@@ -1,0 +1,3 @@
+// Middleware shipped with tsgi (SPEC §6). Each is `(app: App) => App` and depends only on the contract.
+export { validate } from './validate.js'
+export type { ValidateOptions } from './validate.js'
