@@ -71,15 +71,20 @@ async function handle(
   const remoteAddress = req.socket.remoteAddress
   const controller = new AbortController()
   // tsgi.signal: the client went away before the response ended.
+  const gone = (): void => {
+    if (!controller.signal.aborted) {
+      controller.abort(new TsgiError('ERR_ABORTED', 'server: the client closed the connection'))
+    }
+  }
   res.on('close', () => {
-    if (!res.writableFinished) controller.abort(new TsgiError('ERR_ABORTED', 'server: the client closed the connection'))
+    if (!res.writableFinished) gone()
   })
   // Writes racing a dead socket fail with EPIPE/ECONNRESET: expected, and already seen by the signal (S-13).
   res.on('error', () => {})
   const body = requestBody(req)
   let outcome: Outcome
   try {
-    outcome = await respond(app, req, res, body.input, controller.signal, errors)
+    outcome = await respond(app, req, res, body.input, { signal: controller.signal, gone }, errors)
   } finally {
     body.release()
   }
@@ -101,7 +106,7 @@ async function respond(
   req: IncomingMessage,
   res: ServerResponse,
   input: InputStream,
-  signal: AbortSignal,
+  { signal, gone }: { signal: AbortSignal; gone: () => void },
   errors: ErrorStream,
 ): Promise<Outcome> {
   const first = parseTarget(req.url ?? '/')
@@ -111,7 +116,7 @@ async function respond(
   const urlScheme: 'http' | 'https' = (req.socket as Partial<TLSSocket>).encrypted === true ? 'https' : 'http'
   for (let hop = 0; ; hop++) {
     const gateway = { input, errors, signal, multithread: false, multiprocess: false, runOnce: false, urlScheme }
-    const sink = new NodeSink(res)
+    const sink = new NodeSink(res, gone)
     const result = await runApp(app, buildEnviron(vars, gateway), sink)
     const location = sink.localRedirect
     if (location === undefined) return { status: result.status, bytes: result.bytes, aborted: result.aborted }

@@ -3,7 +3,6 @@
 import type { ServerResponse } from 'node:http'
 import type { HeaderList } from '../app.js'
 import type { ResponseSink } from '../core/engine.js'
-import { TsgiError } from '../errors.js'
 import { SERVER_SOFTWARE } from './version.js'
 
 interface Head {
@@ -18,7 +17,11 @@ export class NodeSink implements ResponseSink {
   #held: Head | undefined
   #hasLength = false
 
-  constructor(private readonly res: ServerResponse) {}
+  /** `gone` fires tsgi.signal: a client that left is not an app failure, so writes then just stop. */
+  constructor(
+    private readonly res: ServerResponse,
+    private readonly gone: () => void,
+  ) {}
 
   head(status: number, reason: string, headers: HeaderList): void {
     // RFC 3875 §6.2.2: 200 + a Location that is an absolute path + no body is a local redirect. The body
@@ -33,18 +36,19 @@ export class NodeSink implements ResponseSink {
   body(chunk: Uint8Array): void | Promise<void> {
     this.#flushHeld()
     const res = this.res
-    if (res.destroyed) throw aborted()
+    if (res.destroyed) return this.gone()
     if (res.write(chunk)) return
-    return new Promise((resolve, reject) => {
-      const done = (error?: TsgiError): void => {
-        res.off('drain', onDrain)
+    return new Promise((resolve) => {
+      const done = (): void => {
+        res.off('drain', done)
         res.off('close', onClose)
-        if (error) reject(error)
-        else resolve()
+        resolve()
       }
-      const onDrain = (): void => done()
-      const onClose = (): void => done(aborted())
-      res.on('drain', onDrain)
+      const onClose = (): void => {
+        this.gone()
+        done()
+      }
+      res.on('drain', done)
       res.on('close', onClose)
     })
   }
@@ -147,8 +151,4 @@ function location(headers: HeaderList): string | undefined {
 /** An abs-path (`/x`), not a network-path reference (`//host/x`, a client redirect: golang/go#78767). */
 function isLocalPath(value: string | undefined): value is string {
   return value !== undefined && value.startsWith('/') && !value.startsWith('//')
-}
-
-function aborted(): TsgiError {
-  return new TsgiError('ERR_ABORTED', 'server: the client closed the connection')
 }
