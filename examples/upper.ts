@@ -14,14 +14,19 @@ export function upperware(app: App): App {
 }
 
 async function* upperBody(body: Body): AsyncGenerator<string> {
+  const iterator = Symbol.asyncIterator in body ? body[Symbol.asyncIterator]() : body[Symbol.iterator]()
   const decoder = new TextDecoder()
-  // for-await closes the inner body (calls its return()) when we stop early: SPEC §5.3.
-  for await (const chunk of body) {
-    const text = typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true })
-    if (text) yield text.toUpperCase()
+  try {
+    for (let step = await iterator.next(); !step.done; step = await iterator.next()) {
+      const text = typeof step.value === 'string' ? step.value : decoder.decode(step.value, { stream: true })
+      if (text) yield text.toUpperCase()
+    }
+    const rest = decoder.decode()
+    if (rest) yield rest.toUpperCase()
+  } finally {
+    // SPEC §5.3 and §6: the inner body is closed always, after a normal end too (for-await would not).
+    await iterator.return?.()
   }
-  const rest = decoder.decode()
-  if (rest) yield rest.toUpperCase()
 }
 
 function withoutContentLength(headers: HeaderList): HeaderList {

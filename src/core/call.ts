@@ -28,9 +28,12 @@ function isClass(fn: Function): boolean {
   let known = classCache.get(fn)
   if (known === undefined) {
     const proto = (fn as { prototype?: object }).prototype
+    // Generator functions have an iterable prototype too, but are called, not constructed.
+    const tag = (fn as { [Symbol.toStringTag]?: string })[Symbol.toStringTag]
+    const generator = tag === 'GeneratorFunction' || tag === 'AsyncGeneratorFunction'
     known =
       Function.prototype.toString.call(fn).startsWith('class') ||
-      (proto !== undefined && (Symbol.iterator in proto || Symbol.asyncIterator in proto))
+      (!generator && proto !== undefined && (Symbol.iterator in proto || Symbol.asyncIterator in proto))
     classCache.set(fn, known)
   }
   return known

@@ -67,6 +67,19 @@ describe('the three forms of an app (SPEC §2)', () => {
     expect(rec.headers).toEqual([['Content-Type', 'text/plain']])
   })
 
+  it('calls generator functions and async generator functions instead of constructing them', async () => {
+    function* gen(_e: Environ, start: StartResponse) {
+      start('200 OK', [])
+      yield 'sync gen'
+    }
+    async function* agen(_e: Environ, start: StartResponse) {
+      start('200 OK', [])
+      yield 'async gen'
+    }
+    expect((await run(gen)).text).toBe('sync gen')
+    expect((await run(agen)).text).toBe('async gen')
+  })
+
   it('rejects something that is not an app with a 500', async () => {
     const { rec } = await run(42 as unknown as App)
     expect(rec.status).toBe(500)
