@@ -87,6 +87,8 @@ export interface Environ {
   'tsgi.fastcgi.role'?: FastcgiRole
   /** Reserved: the Filter role's FCGI_DATA stream (SPEC §3.4). */
   'tsgi.fastcgi.data'?: InputStream
+  /** Reserved: which web-server connection the request came on (SPEC §3.4). */
+  'tsgi.fastcgi.connection_id'?: number
 
   /** Other meta-variables (HTTP_*, REQUEST_URI, HTTPS, ...) and extension keys (`x.y` names). */
   [key: string]: unknown

@@ -62,6 +62,16 @@ export class BodyInput implements InputStream {
     return this.#received
   }
 
+  /** CONTENT_LENGTH, when the body's length was declared. */
+  get expected(): number | undefined {
+    return this.#expected
+  }
+
+  /** Bytes received and not yet read by the app. */
+  get buffered(): number {
+    return this.#buffered
+  }
+
   /** True when the gateway should not read its source. */
   get paused(): boolean {
     return this.#paused

@@ -36,7 +36,7 @@ const REQUIRED_TSGI = [
   'tsgi.run_once',
   'tsgi.signal',
 ]
-const KNOWN_TSGI = new Set([...REQUIRED_TSGI, 'tsgi.fastcgi.role', 'tsgi.fastcgi.data'])
+const KNOWN_TSGI = new Set([...REQUIRED_TSGI, 'tsgi.fastcgi.role', 'tsgi.fastcgi.data', 'tsgi.fastcgi.connection_id'])
 const ROLES = new Set(['RESPONDER', 'AUTHORIZER', 'FILTER'])
 const HTTP_KEY = /^HTTP_[A-Z0-9_]+$/
 const DIGITS = /^\d+$/
@@ -134,6 +134,10 @@ function checkFastcgiKeys(env: Environ): void {
     throw violation('tsgi.fastcgi.data must be present if and only if tsgi.fastcgi.role is FILTER (SPEC §3.4)')
   }
   if (data !== undefined) checkInputStream('tsgi.fastcgi.data', data)
+  const connection: unknown = env['tsgi.fastcgi.connection_id']
+  if (connection !== undefined && (role === undefined || !Number.isSafeInteger(connection) || (connection as number) < 1)) {
+    throw violation(`tsgi.fastcgi.connection_id must be a positive integer set with tsgi.fastcgi.role, got ${describe(connection)} (SPEC §3.4)`)
+  }
 }
 
 function checkInputStream(key: string, input: unknown): void {

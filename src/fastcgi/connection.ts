@@ -1,0 +1,296 @@
+// One web-server connection on the responder: socket bytes into the sans-IO ApplicationConnection,
+// its events into requests, their records back out in few writes, with backpressure both ways.
+import type { Socket } from 'node:net'
+import type { App } from '../app.js'
+import type { RunResult } from '../core/engine.js'
+import type { ResolvedOptions } from './options.js'
+import { ApplicationConnection, NEED_DATA, Role, type ApplicationEvent } from './protocol/index.js'
+import { FastcgiRequest, type RequestHost } from './request.js'
+
+const ROLES = { RESPONDER: Role.Responder, AUTHORIZER: Role.Authorizer, FILTER: Role.Filter } as const
+/** Past this much queued output, write now instead of at the end of the tick. */
+const FLUSH_NOW_BYTES = 64 * 1024
+
+interface RequestSlot {
+  request: FastcgiRequest
+  draining: boolean
+  drained: number
+  stdinEnded: () => void
+}
+
+export class ResponderConnection implements RequestHost {
+  readonly proto: ApplicationConnection
+  readonly #slots = new Map<number, RequestSlot>()
+  readonly #pausedBy = new Set<FastcgiRequest>()
+  #drainWaiters: Array<() => void> = []
+  #timer: NodeJS.Timeout | undefined
+  #timerKind: 'idle' | 'params' | undefined
+  #flushQueued = false
+  #dead = false
+  #closing = false
+  served = 0
+
+  constructor(
+    readonly socket: Socket,
+    readonly app: App,
+    readonly options: ResolvedOptions,
+    readonly connectionId: number,
+  ) {
+    this.proto = new ApplicationConnection({
+      multiplex: options.multiplex,
+      roles: options.roles.map((role) => ROLES[role]),
+      limits: { ...options.limits, maxConcurrentRequests: options.maxRequestsPerConnection },
+      maxConns: options.maxConnections,
+      maxReqs: options.multiplex ? options.maxRequestsPerConnection : 1,
+    })
+    socket.on('data', (chunk: Uint8Array) => this.#receive(chunk))
+    socket.on('end', () => this.#receive(new Uint8Array(0)))
+    socket.on('drain', () => this.#wakeWriters())
+    // EPIPE / ECONNRESET: the web server went away; 'close' follows and cleans up.
+    socket.on('error', () => {})
+    socket.on('close', () => this.#teardown('connection closed by the web server'))
+    this.#armIdle()
+  }
+
+  get activeRequests(): number {
+    return this.#slots.size
+  }
+
+  /** Graceful stop: finish what runs, take nothing new, close. */
+  shutdown(): void {
+    this.#closing = true
+    if (this.#slots.size === 0) this.#end()
+  }
+
+  destroy(reason: string): void {
+    if (this.#dead) return
+    this.options.log(`fcgi: closing connection ${this.connectionId}: ${reason}`)
+    this.socket.destroy()
+    this.#teardown(reason)
+  }
+
+  // --- RequestHost: what a request may ask of its connection ---
+
+  stdout(requestId: number, bytes: Uint8Array): boolean {
+    return this.#queue(requestId, bytes, 'stdout')
+  }
+
+  stderr(requestId: number, bytes: Uint8Array): boolean {
+    return this.#queue(requestId, bytes, 'stderr')
+  }
+
+  flush(): Promise<void> | undefined {
+    if (this.proto.outputSize >= FLUSH_NOW_BYTES) this.#writeOut()
+    else this.#scheduleFlush()
+    if (!this.socket.writableNeedDrain || this.#dead) return undefined
+    return new Promise((resolve) => this.#drainWaiters.push(resolve))
+  }
+
+  pauseInput(request: FastcgiRequest): void {
+    if (this.options.multiplex) {
+      // A multiplexed connection is shared: one request that stops reading must not stall the others.
+      request.abort(`request ${request.id} left more than ${this.options.multiplexBufferBytes} bytes of STDIN unread`)
+      return
+    }
+    this.#pausedBy.add(request)
+    this.socket.pause()
+  }
+
+  resumeInput(request: FastcgiRequest): void {
+    if (this.#pausedBy.delete(request) && this.#pausedBy.size === 0 && !this.#dead) this.socket.resume()
+  }
+
+  fail(request: FastcgiRequest): void {
+    // The head is out, the body broke: closing without END_REQUEST makes nginx and Apache drop the
+    // client connection instead of ending the response cleanly. Alone on the connection, do that.
+    if (this.#slots.size <= 1) this.destroy(`response to request ${request.id} failed after its head`)
+  }
+
+  // --- input ---
+
+  #receive(chunk: Uint8Array): void {
+    if (this.#dead) return
+    if (this.#slots.size === 0 && this.#timerKind !== 'params' && chunk.length > 0) this.#arm('params')
+    try {
+      this.proto.receiveData(chunk)
+      for (let event = this.proto.nextEvent(); event !== NEED_DATA; event = this.proto.nextEvent()) {
+        this.#handle(event)
+        if (event.type === 'closed' || this.#dead) break
+      }
+    } catch (err) {
+      // A peer that breaks the protocol loses its own connection, nothing else (ERR_FCGI_*).
+      this.destroy(`protocol error: ${err instanceof Error ? err.message : String(err)}`)
+      return
+    }
+    this.#writeOut()
+  }
+
+  #handle(event: ApplicationEvent): void {
+    switch (event.type) {
+      case 'request':
+        return this.#start(event.requestId, new FastcgiRequest(this, event))
+      case 'stdin': {
+        const slot = this.#slots.get(event.requestId)
+        if (slot === undefined) return
+        if (slot.draining && (slot.drained += event.data.length) > this.options.drainMaxBytes) {
+          return this.destroy(`more than ${this.options.drainMaxBytes} bytes of unread STDIN`)
+        }
+        return slot.request.input?.push(event.data)
+      }
+      case 'stdin-end': {
+        const slot = this.#slots.get(event.requestId)
+        slot?.request.input?.end()
+        return slot?.stdinEnded()
+      }
+      case 'data':
+        return this.#slots.get(event.requestId)?.request.data?.push(event.data)
+      case 'data-end':
+        return this.#slots.get(event.requestId)?.request.data?.end()
+      case 'abort':
+        // Spec §5.4: the app answers END_REQUEST; ours goes out when its run ends (#finish).
+        return this.#slots.get(event.requestId)?.request.abort('ABORT_REQUEST from the web server')
+      case 'rejected':
+        return // answered in-protocol already (CANT_MPX_CONN, OVERLOADED, UNKNOWN_ROLE)
+      case 'closed':
+        for (const slot of this.#slots.values()) slot.request.abort('connection closed by the web server')
+        if (this.#slots.size === 0) this.#end()
+        return
+    }
+  }
+
+  #start(id: number, request: FastcgiRequest): void {
+    if (this.#timerKind === 'params' || this.#timerKind === 'idle') this.#clearTimer()
+    let stdinEnded!: () => void
+    const ended = new Promise<void>((resolve) => (stdinEnded = resolve))
+    const slot: RequestSlot = { request, draining: false, drained: 0, stdinEnded }
+    this.#slots.set(id, slot)
+    request.run(this.app).then(
+      (result) => this.#finish(slot, result, ended),
+      (err: unknown) => this.#finish(slot, { status: 0, bytes: 0, error: err, aborted: false }, ended),
+    )
+  }
+
+  /** The app is done: end STDOUT, drain unread STDIN (S-21), then END_REQUEST exactly once. */
+  async #finish(slot: RequestSlot, result: RunResult, stdinEnded: Promise<void>): Promise<void> {
+    const { request } = slot
+    const id = request.id
+    const info = this.proto.request(id)
+    if (this.#dead || info === undefined || request.failed) {
+      this.#slots.delete(id)
+      return
+    }
+    if (!info.stdoutEnded) this.proto.endStdout(id)
+    if (!info.stdinEnded && !info.aborted && info.role !== Role.Authorizer) {
+      // Apache answers 503 "Broken pipe (sending stdin)" when we close on unread STDIN, and nginx reuses
+      // request id 1 on a kept connection: leftover STDIN must be read before the id is free again.
+      this.#writeOut()
+      if (!(await this.#drain(slot, stdinEnded))) return this.destroy(`request ${id} did not finish sending STDIN`)
+      if (this.#dead) return
+    }
+    this.proto.endRequest(id, result.error === undefined || result.aborted ? 0 : 1)
+    this.#slots.delete(id)
+    this.served++
+    this.#scheduleFlush()
+    if (this.#slots.size === 0) {
+      if (this.#closing) this.#end()
+      else this.#armIdle()
+    }
+  }
+
+  async #drain(slot: RequestSlot, stdinEnded: Promise<void>): Promise<boolean> {
+    slot.draining = true
+    void slot.request.input?.discard()
+    this.resumeInput(slot.request)
+    let timer: NodeJS.Timeout | undefined
+    const timeout = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), this.options.drainTimeoutMs)
+    })
+    const done = await Promise.race([stdinEnded.then(() => true), timeout])
+    clearTimeout(timer)
+    return done
+  }
+
+  // --- output ---
+
+  #queue(requestId: number, bytes: Uint8Array, stream: 'stdout' | 'stderr'): boolean {
+    if (this.#dead || !this.proto.isActive(requestId)) return false
+    try {
+      if (stream === 'stdout') this.proto.stdout(requestId, bytes)
+      else this.proto.stderr(requestId, bytes)
+      return true
+    } catch {
+      return false // STDOUT already ended for this id: nothing after END, never a foreign id (F-22)
+    }
+  }
+
+  #scheduleFlush(): void {
+    if (this.#flushQueued) return
+    this.#flushQueued = true
+    // After the current promise jobs: head, body and END_REQUEST of a small response leave in one write.
+    process.nextTick(() => {
+      this.#flushQueued = false
+      this.#writeOut()
+    })
+  }
+
+  #writeOut(): void {
+    if (this.#dead) return
+    this.#writeParts()
+    if (this.proto.shouldClose && this.#slots.size === 0) this.#end()
+  }
+
+  #writeParts(): void {
+    const parts = this.proto.takeOutput()
+    if (parts.length === 1) this.socket.write(parts[0]!)
+    else if (parts.length > 1) {
+      this.socket.cork()
+      for (const part of parts) this.socket.write(part)
+      this.socket.uncork()
+    }
+  }
+
+  #wakeWriters(): void {
+    const waiters = this.#drainWaiters
+    this.#drainWaiters = []
+    for (const wake of waiters) wake()
+  }
+
+  // --- lifetime ---
+
+  #end(): void {
+    if (this.#dead) return
+    this.#writeParts()
+    this.#dead = true
+    this.#clearTimer()
+    this.socket.end()
+  }
+
+  #teardown(reason: string): void {
+    this.#dead = true
+    this.#clearTimer()
+    for (const slot of this.#slots.values()) slot.request.abort(reason)
+    this.#slots.clear()
+    this.#wakeWriters()
+  }
+
+  #armIdle(): void {
+    if (this.#closing) return this.#end()
+    this.#arm('idle')
+  }
+
+  #arm(kind: 'idle' | 'params'): void {
+    this.#clearTimer()
+    const ms = kind === 'idle' ? this.options.idleTimeoutMs : this.options.paramsTimeoutMs
+    this.#timerKind = kind
+    this.#timer = setTimeout(() => {
+      this.destroy(kind === 'idle' ? `idle for ${ms} ms` : `PARAMS not received within ${ms} ms`)
+    }, ms)
+    this.#timer.unref()
+  }
+
+  #clearTimer(): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer)
+    this.#timer = undefined
+    this.#timerKind = undefined
+  }
+}

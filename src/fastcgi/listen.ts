@@ -1,0 +1,178 @@
+// Where a FastCGI responder listens: TCP, a Unix socket (created without a permission race, stale
+// sockets replaced, regular files never), or the listening socket a web server left on fd 0.
+import { chmodSync, lstatSync, readFileSync, readlinkSync, unlinkSync } from 'node:fs'
+import { connect, isIP, type Server, type Socket } from 'node:net'
+import { TsgiError } from '../errors.js'
+
+export type ListenSpec =
+  | { kind: 'tcp'; host: string; port: number }
+  | { kind: 'unix'; path: string }
+  | { kind: 'fd'; fd: number }
+
+/** Parses `127.0.0.1:9000`, `9000`, `[::1]:9000`, `/run/app.sock`, `unix:/run/app.sock`, `fd:0`. */
+export function parseListen(spec: string): ListenSpec {
+  const fd = /^fd:(\d+)$/.exec(spec)
+  if (fd) return { kind: 'fd', fd: Number(fd[1]) }
+  if (spec.startsWith('unix:')) return { kind: 'unix', path: spec.slice(5) }
+  if (spec.startsWith('/') || spec.startsWith('./')) return { kind: 'unix', path: spec }
+  const tcp = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(spec) ?? /^()()(\d+)$/.exec(spec)
+  const port = Number(tcp?.[3])
+  if (!tcp || port > 65535) {
+    throw new TsgiError('ERR_USAGE', `fcgi: cannot parse listen address ${JSON.stringify(spec)} (use HOST:PORT, /path.sock or fd:0)`)
+  }
+  return { kind: 'tcp', host: tcp[1] || tcp[2] || '127.0.0.1', port }
+}
+
+/** True for loopback addresses; anything else is public and needs an explicit opt-in (S-16). */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host) || host === '::ffff:127.0.0.1'
+}
+
+/**
+ * FastCGI spec §2.2 (FCGI_LISTENSOCK_FILENO): is `fd` a *listening* socket? A connected socket is not:
+ * Apache mod_cgid hands CGI scripts a connected Unix socket on fd 0, so "fd 0 is a socket" (what
+ * node-fastcgi checks) would mistake every mod_cgid request for FastCGI. libfcgi and PHP call
+ * getpeername() and look for ENOTCONN; Node has no getpeername on a raw fd, so read /proc on Linux.
+ */
+export function isListeningSocket(fd = 0): boolean {
+  let inode: string
+  try {
+    const link = readlinkSync(`/proc/self/fd/${fd}`)
+    const match = /^socket:\[(\d+)\]$/.exec(link)
+    if (!match) return false
+    inode = match[1]!
+  } catch {
+    return false
+  }
+  return unixListening(inode) || tcpListening(inode)
+}
+
+function unixListening(inode: string): boolean {
+  // /proc/net/unix: "Num RefCount Protocol Flags Type St Inode Path"; Flags 00010000 = __SO_ACCEPTCON.
+  for (const line of readProc('/proc/net/unix')) {
+    const cols = line.trim().split(/\s+/)
+    if (cols[6] === inode) return (parseInt(cols[3] ?? '0', 16) & 0x10000) !== 0
+  }
+  return false
+}
+
+function tcpListening(inode: string): boolean {
+  // /proc/net/tcp{,6}: column 3 "st" is 0A for LISTEN, column 9 is the inode.
+  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    for (const line of readProc(file)) {
+      const cols = line.trim().split(/\s+/)
+      if (cols[9] === inode) return cols[3] === '0A'
+    }
+  }
+  return false
+}
+
+function readProc(file: string): string[] {
+  try {
+    return readFileSync(file, 'latin1').split('\n').slice(1)
+  } catch {
+    return []
+  }
+}
+
+export interface ListenOptions {
+  /** Unix socket permissions (default 0o600, like spawn-fcgi -M 0600). */
+  mode?: number
+  /** Allow a non-loopback TCP address. */
+  allowPublic?: boolean
+  backlog?: number
+}
+
+/** Starts `server` on `spec`; resolves with a cleanup that unlinks a Unix socket we created. */
+export async function listenOn(server: Server, spec: ListenSpec, options: ListenOptions = {}): Promise<() => void> {
+  const backlog = options.backlog ?? 511
+  if (spec.kind === 'fd') {
+    await bind(server, { fd: spec.fd, backlog })
+    return () => {}
+  }
+  if (spec.kind === 'tcp') {
+    if (!isLoopback(spec.host) && !options.allowPublic) {
+      throw new TsgiError('ERR_LISTEN', `fcgi: refusing to listen on public address ${spec.host}: anyone who reaches a FastCGI port controls every CGI variable; pass --public to allow it`)
+    }
+    await bind(server, { host: spec.host, port: spec.port, backlog })
+    return () => {}
+  }
+  return listenUnix(server, spec.path, options.mode ?? 0o600, backlog)
+}
+
+async function listenUnix(server: Server, path: string, mode: number, backlog: number): Promise<() => void> {
+  await removeStaleSocket(path)
+  // Create the socket under a umask that already yields `mode`: no window where it is wider (S-16).
+  const previous = process.umask(0o777 & ~mode)
+  try {
+    await bind(server, { path, backlog })
+  } finally {
+    process.umask(previous)
+  }
+  chmodSync(path, mode)
+  const { ino } = lstatSync(path)
+  return () => {
+    try {
+      if (lstatSync(path).ino === ino) unlinkSync(path)
+    } catch {
+      // already gone
+    }
+  }
+}
+
+/** Unlinks a socket nobody listens on; refuses regular files and live sockets. */
+async function removeStaleSocket(path: string): Promise<void> {
+  let isSocket: boolean
+  try {
+    isSocket = lstatSync(path).isSocket()
+  } catch {
+    return // nothing there
+  }
+  if (!isSocket) throw new TsgiError('ERR_LISTEN', `fcgi: ${path} exists and is not a socket; refusing to replace it`)
+  const live = await new Promise<boolean>((resolve) => {
+    const probe = connect(path)
+    probe.once('connect', () => (probe.destroy(), resolve(true)))
+    probe.once('error', () => resolve(false))
+  })
+  if (live) throw new TsgiError('ERR_LISTEN', `fcgi: ${path} is in use by a running server`)
+  unlinkSync(path)
+}
+
+function bind(server: Server, options: Parameters<Server['listen']>[0]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: Error) => reject(new TsgiError('ERR_LISTEN', `fcgi: cannot listen: ${err.message}`, { cause: err }))
+    server.once('error', onError)
+    server.listen(options, () => {
+      server.off('error', onError)
+      resolve()
+    })
+  })
+}
+
+/**
+ * FastCGI spec §3.2 FCGI_WEB_SERVER_ADDRS: a comma-separated list of IPv4 addresses allowed to connect.
+ * A malformed list fails at start-up (closed, not open). IPv6 entries are accepted too.
+ */
+export function parseAllowList(value: string): Set<string> {
+  const list = new Set<string>()
+  for (const part of value.split(',')) {
+    const address = part.trim()
+    if (address === '') continue
+    if (isIP(address) === 0) throw new TsgiError('ERR_USAGE', `fcgi: FCGI_WEB_SERVER_ADDRS has a bad address ${JSON.stringify(address)}`)
+    list.add(address)
+  }
+  return list
+}
+
+/**
+ * Whether a peer may talk to us. Unix-socket peers have no address: the spec says to reject
+ * connections that "didn't use TCP/IP transport"; libfcgi lets them pass. We follow libfcgi by
+ * default (file permissions guard a Unix socket) and the spec with `strictTransport`.
+ */
+export function peerAllowed(socket: Socket, allow: Set<string> | undefined, strictTransport = false): boolean {
+  if (allow === undefined) return true
+  const address = socket.remoteAddress
+  if (address === undefined) return !strictTransport
+  const plain = address.startsWith('::ffff:') ? address.slice(7) : address
+  return allow.has(plain) || allow.has(address)
+}
