@@ -27,6 +27,8 @@ export async function buildCgi() {
     write: false,
     logLevel: 'warning',
     legalComments: 'none',
+    // Keeps class names (tsgi.input shows as BodyInput, not _BodyInput) for logs and environ dumps.
+    keepNames: true,
   })
   mkdirSync(outDir, { recursive: true })
   // Write then rename: a CGI script running (or a test building) at the same moment never sees half a file.
