@@ -1,4 +1,4 @@
-// The `tsgi` command line: `serve`, `cgi` and (soon) `fastcgi` for an app module. main() returns the exit
+// The `tsgi` command line: `serve`, `cgi` and `fastcgi` for an app module. main() returns the exit
 // code and never exits itself, so tests call it in-process; bin/tsgi.js (or running this file) exits.
 import { realpathSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
@@ -49,12 +49,31 @@ const COMMANDS: Record<string, Command> = {
       return runCgi(app, { scriptPath: appPath, ...(values.nph === true ? { nph: true } : {}) })
     },
   },
-  // The next issue wires the FastCGI responder here: parse --listen (src/fastcgi/listen.ts) and serve.
   fastcgi: {
-    options: { ...EXPORT, listen: { type: 'string' } },
-    async run(_appPath, _values, io) {
-      io.stderr('tsgi: fastcgi is not available yet\n')
-      return 1
+    options: {
+      ...EXPORT,
+      listen: { type: 'string' },
+      'socket-mode': { type: 'string' },
+      public: { type: 'boolean' },
+      multiplex: { type: 'boolean' },
+      'max-body': { type: 'string' },
+    },
+    async run(appPath, values, io) {
+      // Loaded before the app: in the CGI fallback, cgi/run.js must scrub HTTP_PROXY first (S-01).
+      if (values.listen === undefined && process.env.REQUEST_METHOD !== undefined) await import('../cgi/run.js')
+      const { fastcgiUntilStopped } = await import('./fastcgi.js')
+      const app = await loadApp(appPath, { exportName: str(values.export), cwd: io.cwd })
+      return fastcgiUntilStopped(
+        app,
+        {
+          listen: str(values.listen),
+          socketMode: str(values['socket-mode']),
+          public: values.public === true,
+          multiplex: values.multiplex === true,
+          maxBody: str(values['max-body']),
+        },
+        io,
+      )
     },
   },
 }

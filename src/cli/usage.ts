@@ -7,7 +7,9 @@ Serve a TSGI application (WSGI for TypeScript) through CGI, FastCGI or a develop
 Commands:
   serve APP      run APP on a development HTTP server (like wsgiref.simple_server)
   cgi APP        answer one request as a CGI script (RFC 3875), from the environment and stdin
-  fastcgi APP    run APP as a FastCGI responder (not available yet)
+  fastcgi APP    run APP as a resident FastCGI responder until SIGTERM; without --listen it uses
+                 the listening socket on fd 0 (mod_fcgid, spawn-fcgi, lighttpd), or answers one
+                 CGI request when started as a CGI script
 
 APP is a module path. Its default export is the app, or the export named by --export.
 .ts, .mts and .cts files are loaded through tsx (npm install --save-dev tsx).
@@ -19,10 +21,16 @@ Options:
   --nph          cgi: write a complete HTTP response (non-parsed headers, RFC 3875 §5);
                  default: on when the script name starts with nph-
   --listen ADDR  fastcgi: HOST:PORT, a Unix socket path, or fd:0
+  --socket-mode MODE  fastcgi: permissions of a Unix socket (default 0600)
+  --public       fastcgi: allow a non-loopback TCP address
+  --multiplex    fastcgi: serve several requests at once on one connection
+  --max-body SIZE  fastcgi: largest request body (e.g. 10m); bigger ones get 413
   -h, --help     show this help
   -v, --version  print the version
 
 Examples:
   tsgi serve app.ts --port 8080
   tsgi cgi dist/app.js --export handler
+  tsgi fastcgi app.ts --listen 127.0.0.1:9000
+  spawn-fcgi -n -s /run/app.sock -M 0600 -- /usr/bin/node bin/tsgi.js fastcgi dist/app.js
 `

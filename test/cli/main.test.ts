@@ -141,11 +141,31 @@ describe('commands', () => {
     }
   })
 
-  it('fastcgi: not available yet, exit 1', async () => {
-    expect(await run(['fastcgi', 'app.js', '--listen', '127.0.0.1:9000'])).toEqual({
-      code: 1,
-      stdout: '',
-      stderr: 'tsgi: fastcgi is not available yet\n',
+  it('fastcgi: without --listen, outside a web server and without a listening fd 0, says what to pass', async () => {
+    const { code, stderr } = await run(['fastcgi', 'app.js'])
+    expect(code).toBe(1)
+    expect(stderr).toMatch(/fd 0 is not a listening socket and this is no CGI request: pass --listen/)
+  })
+
+  it('fastcgi: refuses a public address without --public', async () => {
+    const { code, stderr } = await run(['fastcgi', 'app.js', '--listen', '0.0.0.0:0'])
+    expect(code).toBe(1)
+    expect(stderr).toMatch(/refusing to listen on public address 0\.0\.0\.0/)
+  })
+
+  it('fastcgi: serves over TCP until its signal stops it, then exits 0', async () => {
+    const stop = new AbortController()
+    let stderr = ''
+    const running = main(['fastcgi', 'app.js', '--listen', '127.0.0.1:0'], {
+      stdout: () => {},
+      stderr: (text) => {
+        stderr += text
+        if (text.includes('FastCGI responder on')) stop.abort()
+      },
+      cwd: fixtures,
+      signal: stop.signal,
     })
+    expect(await running).toBe(0)
+    expect(stderr).toMatch(/^tsgi: FastCGI responder on 127\.0\.0\.1:\d+ \(pid \d+\)$/m)
   })
 })
