@@ -109,13 +109,16 @@ export function requestVariables(req: IncomingMessage, target: Target): Vars {
  * RFC 3875 §4.1.18: `HTTP_` + upper-case name with `-` as `_`. Repeated lines stay repeated pairs
  * (buildEnviron joins them). Content-Type and Content-Length only travel as CONTENT_TYPE/CONTENT_LENGTH.
  * Names containing `_` are dropped, as Apache and nginx do: `X-User_Id` would otherwise land on the
- * same variable as `X-User-Id` and could spoof a header a proxy filtered.
+ * same variable as `X-User-Id` and could spoof a header a proxy filtered. So is any name with a character
+ * other than letters, digits and `-` (`X.Foo` would become `HTTP_X.FOO`, an extension key, SPEC §3.4).
  */
+const CGI_HEADER_NAME = /^[A-Za-z0-9-]+$/
+
 function pushHeaders(vars: Vars, raw: string[]): void {
   for (let i = 0; i + 1 < raw.length; i += 2) {
     const name = raw[i] as string
     const lower = name.toLowerCase()
-    if (lower === 'content-type' || lower === 'content-length' || name.includes('_')) continue
+    if (lower === 'content-type' || lower === 'content-length' || !CGI_HEADER_NAME.test(name)) continue
     vars.push([`HTTP_${name.toUpperCase().replaceAll('-', '_')}`, utf8(raw[i + 1] as string)])
   }
 }

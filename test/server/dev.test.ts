@@ -176,14 +176,14 @@ describe('headers', () => {
     const res = await rawRequest(
       server.port,
       'POST /h HTTP/1.1\r\nHost: x\r\nCookie: a=1\r\nX-Dup: one\r\nCookie: b=2\r\nX-Dup: two\r\n' +
-        'X_Sneaky: 1\r\nContent-Type: text/plain\r\nContent-Length: 3\r\nConnection: close\r\n\r\nabc',
+        'X_Sneaky: 1\r\nX.Dotted: 1\r\nContent-Type: text/plain\r\nContent-Length: 3\r\nConnection: close\r\n\r\nabc',
     )
     const env = parseDump(res.body)
     expect(env.get('HTTP_COOKIE')).toBe('a=1; b=2')
     expect(env.get('HTTP_X_DUP')).toBe('one, two')
     expect(env.get('CONTENT_TYPE')).toBe('text/plain')
     expect(env.get('CONTENT_LENGTH')).toBe('3')
-    expect([...env.keys()].filter((k) => /CONTENT|SNEAKY/.test(k)).sort()).toEqual(['CONTENT_LENGTH', 'CONTENT_TYPE'])
+    expect([...env.keys()].filter((k) => /CONTENT|SNEAKY|DOTTED/.test(k)).sort()).toEqual(['CONTENT_LENGTH', 'CONTENT_TYPE'])
   })
 
   it('repeated Set-Cookie response headers stay separate lines, in order', async () => {
