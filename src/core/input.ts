@@ -189,11 +189,13 @@ export class BodyInput implements InputStream {
   }
 
   #wait(): Promise<void> {
-    // The app is waiting for bytes: make sure the source flows (this starts a lazy CGI stdin).
-    this.#resume()
-    return new Promise((resolve) => {
+    const waiting = new Promise<void>((resolve) => {
       this.#waiters.push(resolve)
     })
+    // The app is waiting for bytes: make sure the source flows (this starts a lazy CGI stdin). The waiter
+    // is registered first, so a source that pushes or ends synchronously in onResume still wakes it.
+    this.#resume()
+    return waiting
   }
 
   #wake(): void {

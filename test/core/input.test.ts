@@ -87,6 +87,11 @@ describe('BodyInput', () => {
     expect(text(await pending)).toBe('z')
   })
 
+  it('wakes a read whose onResume ends the source synchronously', async () => {
+    const input: BodyInput = new BodyInput({ paused: true, onResume: () => input.end() })
+    expect((await input.read()).byteLength).toBe(0)
+  })
+
   it('discards the rest of the body (draining before close)', async () => {
     const input = new BodyInput({ expectedLength: 6 })
     input.push(bytes('abc'))
