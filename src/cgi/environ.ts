@@ -69,6 +69,10 @@ export function buildEnviron(vars: CgiVars, gateway: GatewayKeys): Environ {
     })
   }
   for (const name of OPTIONAL_META) if (env.get(name) === '') env.delete(name)
+  // RFC 3875 §4.1.18: the body's headers travel as CONTENT_TYPE / CONTENT_LENGTH only (nginx and lighttpd
+  // also pass HTTP_CONTENT_*); two sources for one value invite disagreement (SPEC §3.1).
+  env.delete('HTTP_CONTENT_TYPE')
+  env.delete('HTTP_CONTENT_LENGTH')
 
   const contentLength = contentLengthOf(env.get('CONTENT_LENGTH'))
   if (contentLength === undefined) env.delete('CONTENT_LENGTH')

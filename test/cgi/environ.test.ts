@@ -72,6 +72,7 @@ const ROWS: Row[] = [
   { rule: 'SERVER_NAME with no Host is localhost', rfc: '§4.1.14', vars: GET, expect: { SERVER_NAME: 'localhost' } },
   { rule: 'SERVER_NAME and SERVER_PORT given are kept', rfc: '§4.1.14, §4.1.15', vars: { ...GET, SERVER_NAME: 'a.test', SERVER_PORT: '8443', HTTP_HOST: 'b.test' }, expect: { SERVER_NAME: 'a.test', SERVER_PORT: '8443' } },
   { rule: 'SERVER_PORT missing over https is 443', rfc: '§4.1.15', vars: { ...GET, HTTPS: 'on' }, expect: { SERVER_PORT: '443' } },
+  { rule: 'HTTP_CONTENT_TYPE and HTTP_CONTENT_LENGTH (nginx, lighttpd) are dropped: CONTENT_* carry them', rfc: '§4.1.18', vars: { ...GET, CONTENT_TYPE: 'text/plain', HTTP_CONTENT_TYPE: 'text/plain', HTTP_CONTENT_LENGTH: '3', CONTENT_LENGTH: '3' }, expect: { HTTP_CONTENT_TYPE: ABSENT, HTTP_CONTENT_LENGTH: ABSENT, CONTENT_TYPE: 'text/plain', CONTENT_LENGTH: '3' } },
   { rule: 'the Proxy header (HTTP_PROXY) stays in environ: httpoxy is about process.env', rfc: '§4.1.18, S-01', vars: { ...GET, HTTP_PROXY: 'http://evil:8080' }, expect: { HTTP_PROXY: 'http://evil:8080' } },
   { rule: 'a shellshock-style value reaches the app byte-exact', rfc: 'S-02', vars: { ...GET, HTTP_USER_AGENT: '() { :;}; echo vulnerable' }, expect: { HTTP_USER_AGENT: '() { :;}; echo vulnerable' } },
   { rule: 'repeated HTTP_COOKIE params (nginx 1.22) join with "; "', rfc: '§4.1.18, S-18', vars: [['REQUEST_METHOD', 'GET'], ['HTTP_COOKIE', 'a=1'], ['HTTP_COOKIE', 'b=2']], expect: { HTTP_COOKIE: 'a=1; b=2' } },
