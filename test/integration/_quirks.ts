@@ -1,0 +1,44 @@
+// Words for the compatibility table: the per-path notes derived from what the checks assert, and the
+// server differences found while writing the example configs (each one is exercised by a check).
+import type { Expectations } from './_checks.js'
+
+export function notesFor(expect: Expectations): string[] {
+  const notes = [
+    `GET CONTENT_LENGTH ${expect.getContentLength === null ? 'absent' : `"${expect.getContentLength}"`}`,
+    `two Cookie lines → "${expect.cookie}"`,
+    `X-Under_score ${expect.underscore === null ? 'dropped' : '→ HTTP_X_UNDER_SCORE'}`,
+    `local redirect ${{ internal: 'served internally', client: 'sent to the client as 302', 'passed through': 'reaches the client as 200 + Location, empty' }[expect.localRedirect]}`,
+    `client gone: ${{ signal: 'tsgi.signal fires', 'runs to the end': 'app runs to the end', killed: 'SIGTERM kills the script, no tsgi.signal' }[expect.abort]}`,
+  ]
+  if (expect.reuse !== undefined) notes.push(`connections ${expect.reuse}`)
+  return notes
+}
+
+export const QUIRKS: string[] = [
+  'Apache mod_proxy_fcgi with `ProxyPass` sends SCRIPT_NAME = the whole decoded path and no PATH_INFO; ' +
+    '`SetEnvIf Request_URI ... proxy-fcgi-pathinfo=unescape` gives SCRIPT_NAME = the mount and a decoded PATH_INFO. ' +
+    '`SetEnv` does not work for this: it runs after mod_proxy has mapped the URL.',
+  'Apache: parameters on a second `ProxyPass` to the same `fcgi://host:port/` are ignored (AH01146, worker sharing); ' +
+    'the example sets `enablereuse=on` once, in a `<Proxy>` block.',
+  'Apache joins repeated request headers with ", ", Cookie included (`a=1, b=2`); nginx 1.22 sends them as repeated ' +
+    'params, which tsgi joins (Cookie with "; "); lighttpd joins Cookie with "; " itself.',
+  'Apache mod_cgid sends SIGTERM to a CGI script as soon as the client goes away; Node dies of it before ' +
+    'tsgi.signal can fire (the app gets no chance to clean up).',
+  'Apache mod_proxy_fcgi has no RFC 3875 §6.2.2 local redirects: `Location: /path` with 200 reaches the client ' +
+    'unchanged (200, empty body); nginx and lighttpd turn it into a 302; mod_cgid and mod_fcgid serve the path.',
+  'lighttpd reads the whole response before sending it unless `server.stream-response-body = 2`; with the ' +
+    'default, a client that leaves goes unnoticed and the app runs to the end. The example sets 2.',
+  'mod_authnz_fcgi keeps only the response body bytes that share a STDOUT record with the end of the headers; ' +
+    'a denial whose body comes in a later record reaches the client as Apache\'s own error page.',
+  'CONTENT_LENGTH on a GET: absent (Apache CGI and mod_proxy_fcgi), "" (nginx; tsgi drops it), "0" (mod_fcgid, lighttpd).',
+  'A chunked request body: Apache mod_cgid passes it without CONTENT_LENGTH (RFC 3875 §4.1.2 says it must set it) ' +
+    'and the CGI gateway reads to EOF; mod_proxy_fcgi too, unless `proxy-sendcl` is set (the example sets it); ' +
+    'mod_fcgid, nginx and lighttpd buffer the body and send the length.',
+  'A header name with an underscore: Apache and nginx drop it; lighttpd maps `X-Under_score` to HTTP_X_UNDER_SCORE, ' +
+    'where it collides with `X-Under-Score` (both values arrive, joined).',
+  'lighttpd splits SCRIPT_NAME/PATH_INFO one segment after a `fastcgi.server` prefix that ends in "/"; ' +
+    'the example uses prefixes without the trailing slash.',
+  'nginx: `fastcgi_split_path_info` needs `(?s)` or a %0A in the path empties PATH_INFO (the CVE-2019-11043 shape). ' +
+    'An empty `fastcgi_param HTTP_PROXY ""` removes the httpoxy header entirely.',
+  'mod_fcgid gives the spawned responder only FcgidInitialEnv and PATH; lighttpd gives bin-path children its whole environment.',
+]

@@ -1,0 +1,74 @@
+// Starts each web server from its example file: render the placeholders into the run dir, launch the
+// server in the foreground (apache2 -DFOREGROUND, nginx daemon off, lighttpd -D), wait for its port.
+import { spawnSync } from 'node:child_process'
+import { join } from 'node:path'
+import { APACHE_MODULES, APP, findBinary, freePort, Proc, render, ROOT, waitForListen } from './_harness.js'
+
+/** Values for the example files' placeholders that every server shares. */
+export interface Shared {
+  RUNDIR: string
+  DOCROOT: string
+  CGI_BIN: string
+  FCGI_PORT: string
+}
+
+export interface Server {
+  name: string
+  proc: Proc
+  port: number
+  logs: string[]
+  stop(): Promise<number | null>
+}
+
+function vars(shared: Shared, port: number): Record<string, string> {
+  return { ...shared, ROOT, APP, PORT: String(port), MODULES: APACHE_MODULES }
+}
+
+async function launch(name: string, port: number, binary: string, args: string[], logs: string[]): Promise<Server> {
+  const path = findBinary(binary)
+  if (path === undefined) throw new Error(`integration: ${binary} is not installed`)
+  const proc = new Proc(name, path, args)
+  try {
+    await waitForListen(port, proc, logs)
+  } catch (err) {
+    await proc.stop()
+    throw err
+  }
+  return { name, proc, port, logs, stop: () => proc.stop() }
+}
+
+export async function startApache(shared: Shared): Promise<Server> {
+  const port = await freePort()
+  const conf = render(join(ROOT, 'apache.conf.example'), vars(shared, port), join(shared.RUNDIR, 'apache.conf'))
+  return launch('apache2', port, 'apache2', ['-DFOREGROUND', '-f', conf], [join(shared.RUNDIR, 'apache-error.log')])
+}
+
+export async function startNginx(shared: Shared): Promise<Server> {
+  const port = await freePort()
+  const conf = render(join(ROOT, 'examples/nginx.conf'), vars(shared, port), join(shared.RUNDIR, 'nginx.conf'))
+  const log = join(shared.RUNDIR, 'nginx-error.log')
+  return launch('nginx', port, 'nginx', ['-p', shared.RUNDIR + '/', '-e', log, '-c', conf, '-g', 'daemon off;'], [log])
+}
+
+export async function startLighttpd(shared: Shared): Promise<Server> {
+  const port = await freePort()
+  const conf = render(join(ROOT, 'examples/lighttpd.conf'), vars(shared, port), join(shared.RUNDIR, 'lighttpd.conf'))
+  const logs = [join(shared.RUNDIR, 'lighttpd-error.log'), join(shared.RUNDIR, 'lighttpd-breakage.log')]
+  return launch('lighttpd', port, 'lighttpd', ['-D', '-f', conf], logs)
+}
+
+/** `name version` lines for the table, without build dates (the file must not change run to run). */
+export function serverVersions(): string[] {
+  const out: string[] = [`Node.js ${process.version}`]
+  const probe = (binary: string, args: string[], pattern: RegExp): void => {
+    const path = findBinary(binary)
+    if (path === undefined) return
+    const run = spawnSync(path, args, { encoding: 'utf8' })
+    const match = pattern.exec(`${run.stdout}${run.stderr}`) // nginx -v prints to stderr
+    if (match?.[1] !== undefined) out.push(match[1])
+  }
+  probe('apache2', ['-v'], /Server version: (\S+)/)
+  probe('nginx', ['-v'], /nginx version: (\S+)/)
+  probe('lighttpd', ['-v'], /^(lighttpd\/\S+)/m)
+  return out
+}
