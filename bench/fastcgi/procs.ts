@@ -1,0 +1,186 @@
+// Child processes of the bench: started with a clean environment (no NODE_EXTRA_CA_CERTS, which
+// triples Node's start-up), tracked, and killed at the end even on failure; /proc readers for CPU and RSS.
+import { spawn, type ChildProcess } from 'node:child_process'
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs'
+
+/** `env -i`-like: PATH and HOME only. */
+export const CLEAN_ENV: NodeJS.ProcessEnv = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/' }
+
+const children = new Set<ChildProcess>()
+
+export interface Started {
+  child: ChildProcess
+  pid: number
+  stdout: () => string
+  stderr: () => string
+}
+
+/** Spawns `command` (no shell, so `pid` is the process measured) and keeps what it prints. */
+export function start(command: string, args: string[], cwd?: string): Started {
+  const child = spawn(command, args, { env: CLEAN_ENV, cwd, stdio: ['ignore', 'pipe', 'pipe'] })
+  if (child.pid === undefined) throw new Error(`bench: cannot start ${command}`)
+  children.add(child)
+  child.once('exit', () => children.delete(child))
+  let out = ''
+  let err = ''
+  child.stdout!.setEncoding('latin1').on('data', (s: string) => (out += s))
+  child.stderr!.setEncoding('latin1').on('data', (s: string) => (err = (err + s).slice(-16384)))
+  return { child, pid: child.pid, stdout: () => out, stderr: () => err }
+}
+
+/** Resolves with the first match of `pattern` in the child's stdout or stderr; rejects on exit or timeout. */
+export function waitFor(proc: Started, pattern: RegExp, timeoutMs = 10_000): Promise<RegExpExecArray> {
+  return new Promise((resolve, reject) => {
+    const check = (): boolean => {
+      const m = pattern.exec(proc.stdout()) ?? pattern.exec(proc.stderr())
+      if (m) {
+        cleanup()
+        resolve(m)
+      }
+      return m !== null
+    }
+    const onExit = (code: number | null): void => {
+      cleanup()
+      reject(new Error(`bench: ${proc.child.spawnfile} exited (${code}) before printing ${pattern}: ${proc.stderr().slice(-2000)}`))
+    }
+    const timer = setTimeout(() => {
+      cleanup()
+      reject(new Error(`bench: ${proc.child.spawnfile} did not print ${pattern} within ${timeoutMs} ms: ${proc.stderr().slice(-2000)}`))
+    }, timeoutMs)
+    const cleanup = (): void => {
+      clearTimeout(timer)
+      proc.child.stdout!.off('data', check)
+      proc.child.stderr!.off('data', check)
+      proc.child.off('exit', onExit)
+    }
+    proc.child.stdout!.on('data', check)
+    proc.child.stderr!.on('data', check)
+    proc.child.once('exit', onExit)
+    check()
+  })
+}
+
+/** Runs a child to completion; rejects when it fails or runs past `timeoutMs` (it is then killed). */
+export function run(command: string, args: string[], timeoutMs: number): Promise<string> {
+  const proc = start(command, args)
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      proc.child.kill('SIGKILL')
+      reject(new Error(`bench: ${command} ${args[0] ?? ''} ran past ${timeoutMs} ms: ${proc.stderr().slice(-2000)}`))
+    }, timeoutMs)
+    proc.child.once('close', (code) => {
+      clearTimeout(timer)
+      if (code === 0) resolve(proc.stdout())
+      else reject(new Error(`bench: ${command} exited ${code}: ${proc.stderr().slice(-2000)}`))
+    })
+  })
+}
+
+/** SIGTERM, then SIGKILL after `graceMs`: one child, by its own handle. */
+export async function stop(proc: Started, graceMs = 2000): Promise<void> {
+  const { child } = proc
+  if (child.exitCode !== null || child.signalCode !== null) return
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+  child.kill('SIGTERM')
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs)
+  await exited
+  clearTimeout(timer)
+}
+
+/** Every child still running, killed now: on the way out, whatever happened. */
+export function killAll(): void {
+  for (const child of children) child.kill('SIGKILL')
+}
+process.on('exit', killAll)
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    killAll()
+    process.exitCode = 130
+    process.kill(process.pid, signal)
+  })
+}
+
+const TICK_MS = 10 // USER_HZ is 100 on Linux
+
+/** utime + stime of `pid`, milliseconds. */
+export function cpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'latin1')
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  return (Number(fields[11]) + Number(fields[12])) * TICK_MS
+}
+
+function statusKb(pid: number, field: 'VmRSS' | 'VmHWM'): number {
+  const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'latin1'))
+  return m ? Number(m[1]) : NaN
+}
+
+export const rssKb = (pid: number): number => statusKb(pid, 'VmRSS')
+export const peakKb = (pid: number): number => statusKb(pid, 'VmHWM')
+
+/** Resets VmHWM to the current RSS (clear_refs "5", Linux ≥ 4.0); false when not allowed. */
+export function resetPeak(pid: number): boolean {
+  try {
+    writeFileSync(`/proc/${pid}/clear_refs`, '5')
+    return true
+  } catch {
+    return false
+  }
+}
+
+/** Samples VmRSS every `everyMs` until stopped; the max is a cross-check on VmHWM. */
+export function sampleRss(pid: number, everyMs = 20): () => number {
+  let max = 0
+  const timer = setInterval(() => {
+    try {
+      max = Math.max(max, rssKb(pid))
+    } catch {
+      // gone
+    }
+  }, everyMs)
+  return () => {
+    clearInterval(timer)
+    return max
+  }
+}
+
+/** The direct children of `pid` (nginx's worker under its master). */
+export function childPids(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'latin1').trim().split(/\s+/).filter(Boolean).map(Number)
+  } catch {
+    return []
+  }
+}
+
+/** CPU used by other processes over `ms` (share of one core), and the busiest one: noise on a shared box. */
+export async function othersBusy(ms: number, exclude: Set<number>): Promise<{ share: number; top: string }> {
+  const read = (): Map<number, number> => {
+    const out = new Map<number, number>()
+    for (const name of readdirSync('/proc')) {
+      const pid = Number(name)
+      if (!Number.isInteger(pid) || exclude.has(pid)) continue
+      try {
+        out.set(pid, cpuMs(pid))
+      } catch {
+        // exited meanwhile
+      }
+    }
+    return out
+  }
+  const before = read()
+  await new Promise((resolve) => setTimeout(resolve, ms))
+  let total = 0
+  let top = { pid: 0, ms: 0 }
+  for (const [pid, used] of read()) {
+    const delta = used - (before.get(pid) ?? used)
+    total += delta
+    if (delta > top.ms) top = { pid, ms: delta }
+  }
+  let command = ''
+  try {
+    command = readFileSync(`/proc/${top.pid}/cmdline`, 'latin1').split('\0').filter(Boolean).slice(-2).join(' ').slice(0, 60)
+  } catch {
+    // gone
+  }
+  return { share: total / ms, top: top.ms > 0 ? `pid ${top.pid} ${command} ${Math.round((top.ms / ms) * 100)}%` : 'none' }
+}

@@ -1,0 +1,79 @@
+// The processes under test, started the way users start them: the responder as
+// `node bin/tsgi.js fastcgi <compiled app> --listen ...`, node:http as a plain script; plus the bench's
+// own entries (generator, parser probe, fixture apps) compiled once by esbuild into a temp dir.
+import { join, resolve } from 'node:path'
+import { build } from 'esbuild'
+import type { GenConfig, GenResult } from './loadgen.js'
+import { run, start, stop, waitFor, type Started } from './procs.js'
+
+export const root = resolve(import.meta.dirname, '..', '..')
+const node = process.execPath
+
+export interface Compiled {
+  loadgen: string
+  httpHello: string
+  parserProbe: string
+  hello: string
+  bulk: string
+}
+
+/** Compiles the bench entries to ESM in `dir` (the seed's examples/hello.ts is the hello app). */
+export async function compile(dir: string): Promise<Compiled> {
+  const entries = {
+    loadgen: 'bench/fastcgi/loadgen.ts',
+    'http-hello': 'bench/fastcgi/http-hello.ts',
+    'parser-probe': 'bench/fastcgi/parser-probe.ts',
+    hello: 'examples/hello.ts',
+    bulk: 'bench/fastcgi/apps/bulk.ts',
+  }
+  await build({
+    entryPoints: Object.fromEntries(Object.entries(entries).map(([name, path]) => [name, join(root, path)])),
+    outdir: dir,
+    outExtension: { '.js': '.mjs' },
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    logLevel: 'warning',
+  })
+  const at = (name: string): string => join(dir, `${name}.mjs`)
+  return { loadgen: at('loadgen'), httpHello: at('http-hello'), parserProbe: at('parser-probe'), hello: at('hello'), bulk: at('bulk') }
+}
+
+export interface Server {
+  name: string
+  proc: Started
+  pid: number
+  /** Where the generator connects. */
+  target: { path: string } | { host: string; port: number }
+}
+
+function targetOf(address: string): Server['target'] {
+  const m = /^(.*):(\d+)$/.exec(address)
+  return address.startsWith('/') || !m ? { path: address } : { host: m[1]!, port: Number(m[2]) }
+}
+
+/** `node bin/tsgi.js fastcgi APP --listen LISTEN`; ready when it prints its address. */
+export async function startResponder(name: string, app: string, listen: string): Promise<Server> {
+  const proc = start(node, [join(root, 'bin', 'tsgi.js'), 'fastcgi', app, '--listen', listen], root)
+  const m = await waitFor(proc, /FastCGI responder on (\S+) \(pid/)
+  return { name, proc, pid: proc.pid, target: targetOf(m[1]!) }
+}
+
+/** The node:http hello on a port (0: any) or a Unix socket path. */
+export async function startHttp(name: string, script: string, listen: string): Promise<Server> {
+  const proc = start(node, [script, listen], root)
+  const m = await waitFor(proc, /listening (\S+)/)
+  return { name, proc, pid: proc.pid, target: targetOf(m[1]!) }
+}
+
+export async function stopServer(server: Server): Promise<void> {
+  await stop(server.proc)
+}
+
+/** One generator run in its own process; rejects on a failed check or a hang. */
+export async function generate(script: string, config: GenConfig): Promise<GenResult> {
+  const budget = config.warmupMs + config.durationMs + 30_000
+  const out = await run(node, [script, JSON.stringify(config)], budget)
+  return JSON.parse(out.trim().split('\n').pop()!) as GenResult
+}
