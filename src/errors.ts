@@ -28,6 +28,8 @@ export type ErrorCode =
   | 'ERR_FCGI_DUPLICATE_REQUEST'
   | 'ERR_FCGI_UNEXPECTED_RECORD'
   | 'ERR_FCGI_CONNECTION_CLOSED'
+  // The application refused a request in-protocol (END_REQUEST CANT_MPX_CONN, OVERLOADED, UNKNOWN_ROLE).
+  | 'ERR_FCGI_REFUSED'
   // Our own misuse of an API (caller error, e.g. sending for an unknown request id).
   | 'ERR_INVALID_ARGUMENT'
   | 'ERR_INVALID_STATE'

@@ -103,7 +103,12 @@ export class ResponderConnection implements RequestHost {
   fail(request: FastcgiRequest): void {
     // The head is out, the body broke: closing without END_REQUEST makes nginx and Apache drop the
     // client connection instead of ending the response cleanly. Alone on the connection, do that.
-    if (this.#slots.size <= 1) this.destroy(`response to request ${request.id} failed after its head`)
+    if (this.#slots.size > 1 || this.#dead) return
+    this.options.log(`fcgi: closing connection ${this.connectionId}: response to request ${request.id} failed after its head`)
+    // Send what is queued first: the STDERR records carry the app's error to the web server's log (F-31).
+    this.#writeParts()
+    this.socket.end(() => this.socket.destroy())
+    this.#teardown('the response failed')
   }
 
   // --- input ---
@@ -174,6 +179,9 @@ export class ResponderConnection implements RequestHost {
   async #finish(slot: RequestSlot, result: RunResult, stdinEnded: Promise<void>): Promise<void> {
     const { request } = slot
     const id = request.id
+    // A body whose last chunk crossed the high-water mark leaves the input paused: BodyInput never resumes
+    // an ended body, so without this a kept connection would never read its next request.
+    this.resumeInput(request)
     const info = this.proto.request(id)
     if (this.#dead || info === undefined || request.failed) {
       this.#slots.delete(id)
