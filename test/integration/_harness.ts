@@ -206,6 +206,22 @@ export async function buildCgiBin(dir: string): Promise<void> {
   for (const name of readdirSync(dir)) chmodSync(join(dir, name), statSync(join(dir, name)).mode | 0o444)
 }
 
+/**
+ * bin/tsgi.js runs dist/ when it exists, else the sources through tsx: a dist/ older than src/ means the
+ * suite is testing old code. Returns a warning for that case.
+ */
+export function staleBuildWarning(): string | undefined {
+  const built = join(ROOT, 'dist/cli/main.js')
+  if (!existsSync(built)) return undefined
+  const builtAt = statSync(built).mtimeMs
+  const newer = (dir: string): boolean =>
+    readdirSync(dir, { withFileTypes: true }).some((entry) => {
+      const path = join(dir, entry.name)
+      return entry.isDirectory() ? newer(path) : entry.name.endsWith('.ts') && statSync(path).mtimeMs > builtAt
+    })
+  return newer(join(ROOT, 'src')) ? 'integration: dist/ is older than src/ and bin/tsgi.js runs dist/: run `npm run build` (or remove dist/)' : undefined
+}
+
 /** Starts `node bin/tsgi.js fastcgi APP --listen <listen>` as the servers' user. */
 export function startResponder(name: string, listen: string, cwd: string): Proc {
   const user = serverUser()

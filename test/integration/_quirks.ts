@@ -6,7 +6,7 @@ export function notesFor(expect: Expectations): string[] {
   const notes = [
     `GET CONTENT_LENGTH ${expect.getContentLength === null ? 'absent' : `"${expect.getContentLength}"`}`,
     `two Cookie lines → "${expect.cookie}"`,
-    `X-Under_score ${expect.underscore === null ? 'dropped' : '→ HTTP_X_UNDER_SCORE'}`,
+    `X-Under_score ${expect.underscore === 'dash' ? 'dropped' : '→ HTTP_X_UNDER_SCORE, joined with X-Under-Score'}`,
     `local redirect ${{ internal: 'served internally', client: 'sent to the client as 302', 'passed through': 'reaches the client as 200 + Location, empty' }[expect.localRedirect]}`,
     `client gone: ${{ signal: 'tsgi.signal fires', 'runs to the end': 'app runs to the end', killed: 'SIGTERM kills the script, no tsgi.signal' }[expect.abort]}`,
   ]

@@ -8,11 +8,12 @@ import { definePathChecks, registerCheck, type PathSpec } from './_checks.js'
 import { headerValues, json, request } from './_client.js'
 import {
   APACHE_MODULES, buildCgiBin, freePort, makeRunDir, missingBinaries, Proc, removeRunDir, REQUIRE_SERVERS,
-  ROOT, serverDir, skipMessage, sleep, startResponder, tail, waitForListen,
+  ROOT, serverDir, skipMessage, sleep, staleBuildWarning, startResponder, tail, waitForListen,
 } from './_harness.js'
 import { declarePath, writeCompatibility } from './_results.js'
 import { serverVersions, startApache, startLighttpd, startNginx, type Server, type Shared } from './_servers.js'
 import { QUIRKS, notesFor } from './_quirks.js'
+import { defineSpawnFcgi } from './_spawn-fcgi.js'
 
 const NEEDS = {
   apache: ['apache2', ...['mod_cgid', 'mod_proxy_fcgi', 'mod_fcgid', 'mod_authnz_fcgi'].map((m) => `${APACHE_MODULES}/${m}.so`)],
@@ -25,6 +26,8 @@ function skipFor(server: keyof typeof missing): string | undefined {
   return missing[server].length > 0 && !REQUIRE_SERVERS ? `${missing[server].join(', ')} not installed` : undefined
 }
 
+const stale = staleBuildWarning()
+if (stale !== undefined) console.warn(stale)
 for (const [server, names] of Object.entries(missing)) {
   if (names.length > 0) console.warn(skipMessage(server, names))
 }
@@ -84,7 +87,7 @@ function path(spec: Omit<PathSpec, 'notes'> & { extraNotes?: string[] }): PathSp
 describe('Apache httpd', () => {
   const apache = useServer('apache', startApache)
   const common = { server: 'Apache httpd 2.4' }
-  const seen = { getContentLength: null, cookie: 'a=1, b=2', underscore: null, httpProxy: null }
+  const seen = { getContentLength: null, cookie: 'a=1, b=2', underscore: 'dash', httpProxy: null }
 
   describe('mod_cgid, CGI', () => {
     const spec = path({
@@ -137,7 +140,12 @@ describe('Apache httpd', () => {
       const log = join(shared.RUNDIR, 'apache-error.log')
       const line = new RegExp(`\\(${spent}\\) exit\\([^)]*\\), (.*)`)
       let ended: RegExpExecArray | null = null
-      for (let i = 0; i < 150 && ended === null; i++, await sleep(100)) ended = line.exec(tail(log, 50_000))
+      for (let i = 0; i < 100 && ended === null; i++) {
+        // Keep requests coming: mod_fcgid's process manager does its scans as it serves them.
+        await request(apache.port(), '/fcgid/env/after')
+        await sleep(100)
+        ended = line.exec(tail(log, 50_000))
+      }
       expect(ended?.[1], tail(log)).toBe('terminated by calling exit(), return code: 0')
     }]])
   })
@@ -162,14 +170,17 @@ describe('Apache httpd', () => {
 describe('nginx', () => {
   const nginx = useServer('nginx', startNginx)
   const common = { server: 'nginx', module: 'ngx_http_fastcgi_module' }
-  const seen = { getContentLength: null, chunkedContentLength: String(3 * 1024 * 1024), cookie: 'a=1; b=2', underscore: null, httpProxy: null, localRedirect: 'client', abort: 'signal' } as const
+  const seen = { getContentLength: null, chunkedContentLength: String(3 * 1024 * 1024), cookie: 'a=1; b=2', underscore: 'dash', httpProxy: null, localRedirect: 'client', abort: 'signal' } as const
 
   describe('TCP, fastcgi_keep_conn', () => {
     definePathChecks(path({
       id: 'nginx-tcp', server: common.server, module: common.module, mode: 'TCP, fastcgi_keep_conn on + keepalive', gateway: 'fastcgi',
       base: '/ngx-tcp', port: nginx.port, skip: skipFor('nginx'), expect: { ...seen, reuse: 'reused' },
       extraNotes: ['repeated headers arrive as repeated params'],
-    }))
+    }), [['%0A in the path (the CVE-2019-11043 shape)', async () => {
+      const { environ } = json(await request(nginx.port(), '/ngx-tcp/env/a%0Ab'))
+      expect([environ.SCRIPT_NAME, environ.PATH_INFO]).toEqual(['/ngx-tcp', '/env/a\nb'])
+    }]])
   })
 
   describe('Unix socket', () => {
@@ -183,7 +194,7 @@ describe('nginx', () => {
 describe('lighttpd', () => {
   const lighttpd = useServer('lighttpd', startLighttpd)
   const common = { server: 'lighttpd 1.4', module: 'mod_fastcgi' }
-  const seen = { getContentLength: '0', chunkedContentLength: String(3 * 1024 * 1024), cookie: 'a=1; b=2', underscore: 'u', httpProxy: null, localRedirect: 'client', abort: 'signal' } as const
+  const seen = { getContentLength: '0', chunkedContentLength: String(3 * 1024 * 1024), cookie: 'a=1; b=2', underscore: 'dash, underscore', httpProxy: null, localRedirect: 'client', abort: 'signal' } as const
 
   describe('bin-path, responder spawned on fd 0', () => {
     definePathChecks(path({
@@ -214,6 +225,8 @@ describe('lighttpd', () => {
     })
   })
 })
+
+defineSpawnFcgi(() => shared.RUNDIR)
 
 describe('the resident responders', () => {
   const spec = { id: 'responder-shutdown', skip: undefined }
