@@ -38,6 +38,21 @@ export function concat(...parts: Uint8Array[]): Uint8Array {
   return out
 }
 
+/** A raw record with any padding and reserved byte (what peers may send). */
+export function rec(
+  type: number,
+  id: number,
+  content: Uint8Array = new Uint8Array(0),
+  pad = 0,
+  reserved = 0,
+  version = 1,
+): Uint8Array {
+  const out = new Uint8Array(8 + content.length + pad)
+  out.set([version, type, id >> 8, id & 0xff, content.length >> 8, content.length & 0xff, pad, reserved])
+  out.set(content, 8)
+  return out
+}
+
 export function fromSegments(segments: Segment | Segment[]): Uint8Array {
   const list = Array.isArray(segments) ? segments : [segments]
   return concat(
