@@ -192,13 +192,13 @@ export class Exchange {
     const id = this.id
     const live = (): boolean => !connection.dead && connection.proto.isActive(id) && this.#error === undefined
     try {
-      if (source !== undefined) {
-        for await (const chunk of source as AsyncIterable<Uint8Array>) {
-          if (!live()) return false
-          if (chunk.length === 0) continue
-          kind === 'stdin' ? connection.proto.stdin(id, chunk) : connection.proto.data(id, chunk)
-          if (!connection.flush()) await connection.drained()
-        }
+      // A Uint8Array is one chunk (iterating it would give numbers).
+      const chunks = source instanceof Uint8Array ? [source] : (source ?? [])
+      for await (const chunk of chunks) {
+        if (!live()) return false
+        if (chunk.length === 0) continue
+        kind === 'stdin' ? connection.proto.stdin(id, chunk) : connection.proto.data(id, chunk)
+        if (!connection.flush()) await connection.drained()
       }
       if (!live()) return false
       kind === 'stdin' ? connection.proto.endStdin(id) : connection.proto.endData(id)
