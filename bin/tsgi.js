@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 // The `tsgi` command: runs the built CLI (dist/cli/main.js), or in a checkout without a build, the
 // TypeScript sources through tsx. The only place besides src/cli/main.ts that exits the process.
+// TSGI_FROM_SOURCE=1 runs the sources even when dist/ exists (a stale build must not be what a test runs).
 import { existsSync } from 'node:fs'
 
 const built = new URL('../dist/cli/main.js', import.meta.url)
 let cli
-if (existsSync(built)) {
+if (existsSync(built) && process.env.TSGI_FROM_SOURCE !== '1') {
   cli = await import(built.href)
 } else {
   let tsx

@@ -96,6 +96,10 @@ async function serve(app: App, options: CgiOptions, stderr: ErrorStream): Promis
     nph,
     protocol: environ.SERVER_PROTOCOL,
   })
+  // Apache mod_cgid sends SIGTERM the moment the client goes away: fire tsgi.signal so the app stops and
+  // its body is closed (SPEC §5.3) instead of dying mid-write. The process ends when the app lets go.
+  const onTerm = (): void => controller.abort(new TsgiError('ERR_ABORTED', 'cgi: SIGTERM from the web server'))
+  process.once('SIGTERM', onTerm)
   try {
     const result = await runApp(app, environ, sink, options.run)
     await sink.settled()
@@ -103,6 +107,7 @@ async function serve(app: App, options: CgiOptions, stderr: ErrorStream): Promis
     if (sink.gone && !sink.failed) return 0
     return sink.failed || result.status === 0 ? 1 : 0
   } finally {
+    process.off('SIGTERM', onTerm)
     stdin.close()
   }
 }

@@ -16,6 +16,9 @@ const GONE = new Set(['EPIPE', 'ECONNRESET', 'ERR_STREAM_DESTROYED', 'ERR_STREAM
  * Web servers hand CGI scripts a blocking pipe (libuv and APR set the child's end so); if the
  * descriptor is non-blocking after all (EAGAIN), the rest goes through the stream.
  */
+/** Body bytes written synchronously before the sink lets the event loop run. */
+const YIELD_BYTES = 1024 * 1024
+
 export type Output = { fd: number; fallback: () => Writable } | { stream: Writable }
 
 export class StdoutSink implements ResponseSink {
@@ -30,6 +33,7 @@ export class StdoutSink implements ResponseSink {
   readonly #onGone: () => void
   readonly #headOptions: CgiHeadOptions
   #last: Promise<void> | undefined
+  #sinceYield = 0
 
   constructor(output: Output, errors: ErrorStream, onGone: () => void, headOptions: CgiHeadOptions) {
     if ('fd' in output) {
@@ -48,7 +52,14 @@ export class StdoutSink implements ResponseSink {
   }
 
   body(chunk: Uint8Array): Promise<void> | undefined {
-    return this.#write(chunk)
+    const wait = this.#write(chunk)
+    if (wait !== undefined) return wait
+    // Synchronous writes never return to the event loop: a long body would starve signal delivery
+    // (mod_cgid's SIGTERM on client abort) and timers. Yield once per YIELD_BYTES.
+    this.#sinceYield += chunk.byteLength
+    if (this.#sinceYield < YIELD_BYTES) return undefined
+    this.#sinceYield = 0
+    return new Promise((resolve) => setImmediate(resolve))
   }
 
   end(): void {}

@@ -44,6 +44,8 @@ interface SpawnOptions {
   body?: Buffer | string
   /** Close our end of the child's stdout: after the first chunk, or at once. */
   closeStdout?: 'first-chunk' | 'at-once'
+  /** Send SIGTERM after the first chunk, as mod_cgid does when the client goes away. */
+  termAfterFirstChunk?: boolean
 }
 
 function runScript(command: string[], vars: Record<string, string>, options: SpawnOptions = {}): Promise<Run> {
@@ -54,6 +56,7 @@ function runScript(command: string[], vars: Record<string, string>, options: Spa
     child.stdout.on('data', (chunk: Buffer) => {
       out.push(chunk)
       if (options.closeStdout === 'first-chunk') child.stdout.destroy()
+      if (options.termAfterFirstChunk === true && out.length === 1) child.kill('SIGTERM')
     })
     if (options.closeStdout === 'at-once') child.stdout.destroy()
     child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString('utf8')))
@@ -209,6 +212,12 @@ describe('cgi-bin gateway behaviour', () => {
     const run = await runScript([process.execPath, probe], { ...GET, QUERY_STRING: 'endless' }, { closeStdout: 'first-chunk' })
     expect(run.code).toBe(0)
     expect(run.stderr).toBe('probe: body closed, signal aborted: true\n')
+  })
+
+  it('SIGTERM from the web server (mod_cgid on client abort) fires tsgi.signal and closes the body', async () => {
+    const run = await runScript([process.execPath, probe], { ...GET, QUERY_STRING: 'endless' }, { termAfterFirstChunk: true })
+    expect(run.stderr).toBe('probe: body closed, signal aborted: true\n')
+    expect(run.code).toBe(0)
   })
 
   it('a launcher whose bundle is missing answers a well-formed 500 saying to build', async () => {

@@ -93,7 +93,7 @@ describe('Apache httpd', () => {
     const spec = path({
       id: 'apache-cgid', server: common.server, module: 'mod_cgid', mode: 'CGI (ScriptAlias, mpm_event)', gateway: 'cgi',
       base: '/cgi-bin/app', port: apache.port, skip: skipFor('apache'),
-      expect: { ...seen, chunkedContentLength: null, localRedirect: 'internal', abort: 'killed' },
+      expect: { ...seen, chunkedContentLength: null, localRedirect: 'internal', abort: 'signal' },
       extraNotes: ['chunked body: no CONTENT_LENGTH, read to EOF (C-04)'],
     })
     definePathChecks(spec, [['NPH script (nph-*)', async () => {
