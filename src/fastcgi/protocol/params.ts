@@ -2,7 +2,7 @@
 // An incremental decoder (a pair may straddle PARAMS records, V-33) and an encoder.
 import { TsgiError } from '../../errors.js'
 import { DEFAULT_LIMITS, type Limits } from './limits.js'
-import { decodeName, decodeText, encodeText } from './text.js'
+import { decodeName, decodeText, decodeWhole, encodeText } from './text.js'
 
 /** One name-value pair, decoded as UTF-8. Order and duplicates are kept (nginx repeats params). */
 export type Pair = [name: string, value: string]
@@ -119,6 +119,9 @@ export class ParamsDecoder {
       throw limitError(`fcgi: params over limit ${this.#limits.maxParamsBytes} bytes`)
     }
     let p = this.partial ? this.#resume(chunk) : 0
+    // One decoder call for the whole chunk; when it is byte-for-byte (ASCII, as nginx sends),
+    // names and values are slices of it: a pair costs two substrings instead of two decodes.
+    const text = p < n ? decodeWhole(chunk) : undefined
     while (p < n) {
       let q = p
       let nameLength = chunk[q++]!
@@ -142,7 +145,8 @@ export class ParamsDecoder {
         break
       }
       const split = q + nameLength
-      this.pairs.push([decodeName(chunk, q, split), decodeText(chunk, split, end)])
+      if (text !== undefined) this.pairs.push([text.slice(q, split), text.slice(split, end)])
+      else this.pairs.push([decodeName(chunk, q, split), decodeText(chunk, split, end)])
       p = end
     }
     if (p < n) this.#startPrefix(chunk, p)

@@ -24,6 +24,16 @@ export function decodeText(bytes: Uint8Array, start: number, end: number): strin
   return decoder.decode(bytes.subarray(start, end))
 }
 
+/**
+ * Decode a whole chunk, if every byte maps to exactly one UTF-16 unit: then any sub-range decodes
+ * to the same-range slice of the result. A multi-byte character or a multi-byte invalid sequence
+ * makes the string shorter than the bytes; a lone invalid byte becomes one U+FFFD either way.
+ */
+export function decodeWhole(bytes: Uint8Array): string | undefined {
+  const text = decoder.decode(bytes)
+  return text.length === bytes.length ? text : undefined
+}
+
 // Param names repeat on every request (REQUEST_METHOD, HTTP_HOST, ...), so names are interned in a
 // small direct-mapped cache keyed by an FNV-1a hash and checked byte for byte. Bounded: 256 slots of
 // at most 64 bytes. Values are never cached (they may be secrets: timing must not depend on them).

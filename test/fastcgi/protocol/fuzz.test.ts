@@ -9,7 +9,9 @@ import {
   ApplicationConnection,
   NEED_DATA,
   Role,
+  ParamsDecoder,
   WebServerConnection,
+  decodeParams,
   encodeParams,
   type Padding,
 } from '../../../src/fastcgi/protocol/index.js'
@@ -144,6 +146,25 @@ describe('fuzz: decoding never throws anything but TsgiError ERR_FCGI_*, whateve
       fc.property(inputs, points, fc.boolean(), (bytes, cuts, eof) => {
         const whole = run(client(), [bytes], eof)
         expect(run(client(), split(bytes, cuts), eof)).toEqual(whole)
+      }),
+      RUN,
+    )
+  })
+})
+
+describe('fuzz: name-value decoding', () => {
+  it('decodes raw byte pairs exactly like a TextDecoder per name and value, however split', () => {
+    const utf8 = new TextDecoder()
+    const byte = fc.oneof(fc.integer({ min: 0x20, max: 0x7e }), fc.integer({ min: 0, max: 255 }), fc.constantFrom(0xc3, 0xa9, 0xe2, 0x82, 0xac, 0xf0, 0x9f, 0x80, 0xff))
+    const raw = fc.array(byte, { maxLength: 20 }).map((b) => Uint8Array.from(b))
+    fc.assert(
+      fc.property(fc.array(fc.tuple(raw, raw), { maxLength: 8 }), fc.array(fc.nat(), { maxLength: 6 }), (pairs, cuts) => {
+        const block = encodeParams(pairs)
+        const expected = pairs.map(([n, v]) => [utf8.decode(n), utf8.decode(v)])
+        expect(decodeParams(block)).toEqual(expected)
+        const decoder = new ParamsDecoder()
+        for (const chunk of split(block, cuts)) decoder.push(chunk)
+        expect(decoder.end()).toEqual(expected)
       }),
       RUN,
     )
