@@ -6,7 +6,7 @@ import { encodeLatin1, formatCgiHead } from '../cgi/response.js'
 import { runApp, type ResponseSink, type RunResult } from '../core/engine.js'
 import { BodyInput } from '../core/input.js'
 import { TsgiError } from '../errors.js'
-import { Role, type RequestEvent } from './protocol/index.js'
+import { MAX_CONTENT_LENGTH, Role, type RequestEvent } from './protocol/index.js'
 import type { ResolvedOptions } from './options.js'
 
 /** What a request needs from its connection: the I/O, kept behind a narrow seam. */
@@ -120,19 +120,45 @@ export class FastcgiRequest {
 
   readonly #sink: ResponseSink = {
     head: (status: number, reason: string, headers: HeaderList) => {
-      const head = formatCgiHead(status, reason, headers, { localRedirect: this.host.options.localRedirect })
-      // Queued, not flushed: the first body chunk and END_REQUEST usually join it in one write.
-      this.host.stdout(this.id, encodeLatin1(head))
+      // Held until the first body chunk or the end: the header block and the start of the body then
+      // leave in ONE STDOUT record. mod_authnz_fcgi keeps only the body bytes of the record that ends
+      // the headers (a denial's body is lost otherwise), and OpenBSD httpd reads headers from the first
+      // record only. A small response leaves in one write with its END_REQUEST.
+      this.#head = encodeLatin1(formatCgiHead(status, reason, headers, { localRedirect: this.host.options.localRedirect }))
     },
     body: (chunk: Uint8Array) => {
-      if (!this.host.stdout(this.id, chunk)) return
+      if (!this.host.stdout(this.id, this.#withHead(chunk))) return
       return this.host.flush()
     },
-    end: () => undefined,
+    end: () => {
+      this.#flushHead()
+    },
     abort: () => {
+      this.#flushHead()
       this.#failed = true
       this.host.fail(this)
     },
+  }
+
+  #head: Uint8Array | undefined
+
+  /** The held header block joined with as much of `chunk` as fits one record (65535 bytes). */
+  #withHead(chunk: Uint8Array): Uint8Array {
+    const head = this.#head
+    if (head === undefined) return chunk
+    this.#head = undefined
+    const room = Math.max(0, MAX_CONTENT_LENGTH - head.length)
+    const joined = new Uint8Array(head.length + Math.min(room, chunk.length))
+    joined.set(head)
+    joined.set(chunk.subarray(0, room), head.length)
+    if (chunk.length > room) this.host.stdout(this.id, joined) // the rest follows as its own records
+    return chunk.length > room ? chunk.subarray(room) : joined
+  }
+
+  #flushHead(): void {
+    if (this.#head === undefined) return
+    this.host.stdout(this.id, this.#head)
+    this.#head = undefined
   }
 
   async #reject(error: unknown): Promise<RunResult> {
@@ -144,7 +170,7 @@ export class FastcgiRequest {
       ['Content-Type', 'text/plain; charset=utf-8'],
       ['Content-Length', String(text.length)],
     ])
-    this.host.stdout(this.id, encoder.encode(text))
+    this.host.stdout(this.id, this.#withHead(encoder.encode(text)))
     return { status, bytes: text.length, error, aborted: false }
   }
 }

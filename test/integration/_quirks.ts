@@ -22,8 +22,8 @@ export const QUIRKS: string[] = [
     'the example sets `enablereuse=on` once, in a `<Proxy>` block.',
   'Apache joins repeated request headers with ", ", Cookie included (`a=1, b=2`); nginx 1.22 sends them as repeated ' +
     'params, which tsgi joins (Cookie with "; "); lighttpd joins Cookie with "; " itself.',
-  'Apache mod_cgid sends SIGTERM to a CGI script as soon as the client goes away; Node dies of it before ' +
-    'tsgi.signal can fire (the app gets no chance to clean up).',
+  'Apache mod_cgid sends SIGTERM to a CGI script as soon as the client goes away; the CGI adapter turns it ' +
+    'into tsgi.signal, so the app stops and its body is closed.',
   'Apache mod_proxy_fcgi has no RFC 3875 §6.2.2 local redirects: `Location: /path` with 200 reaches the client ' +
     'unchanged (200, empty body); nginx and lighttpd turn it into a 302; mod_cgid and mod_fcgid serve the path.',
   'lighttpd reads the whole response before sending it unless `server.stream-response-body = 2`; with the ' +
