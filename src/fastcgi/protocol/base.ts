@@ -73,8 +73,8 @@ export abstract class ConnectionBase<E> {
   }
 
   /**
-   * Received bytes not yet consumed as whole records: a partial record in progress (at most one
-   * record, 65535 + 263 bytes) plus bytes queued since the last NEED_DATA.
+   * Received bytes held and not yet part of an event: bytes queued since the last NEED_DATA plus
+   * the partial header or gathered content of a record in progress (at most 65535 + 8 bytes).
    */
   get bufferedSize(): number {
     return this.reader.buffered

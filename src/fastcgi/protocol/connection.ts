@@ -4,14 +4,12 @@
 //     NEED_DATA; after NEED_DATA the caller writes takeOutput() (in-protocol replies go there).
 //  2. nextEvent() throws only TsgiError ERR_FCGI_* (the peer broke the protocol: close the
 //     connection); the senders throw ERR_INVALID_STATE / ERR_INVALID_ARGUMENT on our own misuse.
-//  3. Policies, each with its spec section, are in the comments of #handle and #begin below.
+//  3. After EOF, nextEvent() returns the same `closed` event on every call: stop draining there.
+//  4. Policies, each with its spec section, are in the comments of handleRecord and #begin below.
 import { TsgiError } from '../../errors.js'
 import { ConnectionBase } from './base.js'
 import {
   FLAG_KEEP_CONN,
-  MAX_CONNS,
-  MAX_REQS,
-  MPXS_CONNS,
   ProtocolStatus,
   RecordType,
   Role,
@@ -19,8 +17,9 @@ import {
 } from './constants.js'
 import type { ApplicationEvent, RequestEvent } from './events.js'
 import { resolveLimits, type Limits } from './limits.js'
-import { ParamsDecoder, decodeParams, encodeParams } from './params.js'
+import { ParamsDecoder, decodeParams } from './params.js'
 import { checkEndRequest, encodeUnknownTypeBody, type Padding } from './record.js'
+import { answerGetValues, configuredValues } from './values.js'
 
 export interface ApplicationOptions {
   /** Serve several requests at once on one connection (FCGI_MPXS_CONNS=1). Default false. */
@@ -77,11 +76,7 @@ export class ApplicationConnection extends ConnectionBase<ApplicationEvent> {
     this.#maxActive = this.#multiplex ? this.limits.maxConcurrentRequests : 1
     const roles = options.roles ?? [Role.Responder, Role.Authorizer, Role.Filter]
     this.#roles = [1, 2, 3].map((role) => roles.includes(role as Role))
-    const values = new Map<string, string>()
-    if (options.maxConns !== undefined) values.set(MAX_CONNS, String(positive(options.maxConns)))
-    if (options.maxReqs !== undefined) values.set(MAX_REQS, String(positive(options.maxReqs)))
-    values.set(MPXS_CONNS, this.#multiplex ? '1' : '0')
-    this.#values = values
+    this.#values = configuredValues(this.#multiplex, options.maxConns, options.maxReqs)
   }
 
   /** True from the request event until our END_REQUEST: the id may be written to. */
@@ -196,14 +191,8 @@ export class ApplicationConnection extends ConnectionBase<ApplicationEvent> {
   #management(type: number, content: Uint8Array): undefined {
     if (type === RecordType.GetValues) {
       // Spec §4.1, F-09: the library answers, from configured values; unknown names left out.
-      const seen = new Set<string>()
-      const reply: Array<[string, string]> = []
-      for (const [name] of decodeParams(content, this.limits)) {
-        const value = this.#values.get(name)
-        if (value !== undefined && !seen.has(name)) reply.push([name, value])
-        seen.add(name)
-      }
-      this.outbox.record(RecordType.GetValuesResult, 0, encodeParams(reply))
+      const reply = answerGetValues(this.#values, decodeParams(content, this.limits))
+      this.outbox.record(RecordType.GetValuesResult, 0, reply)
       return undefined
     }
     if (type === RecordType.BeginRequest) {
@@ -271,7 +260,8 @@ export class ApplicationConnection extends ConnectionBase<ApplicationEvent> {
     if (req.params !== undefined) {
       // Spec §6.2 orders PARAMS before the input streams; libfcgi treats this as a protocol error.
       const name = recordTypeName(kind === 'stdin' ? RecordType.Stdin : RecordType.Data)
-      throw new TsgiError('ERR_FCGI_UNEXPECTED_RECORD', `fcgi: ${name} before PARAMS ended for request ${req.requestId}`)
+      const message = `fcgi: ${name} before PARAMS ended for request ${req.requestId}`
+      throw new TsgiError('ERR_FCGI_UNEXPECTED_RECORD', message)
     }
     // Input after its end or after an abort is ignored (S-10, S-07).
     if (req.aborted) return undefined
@@ -315,11 +305,4 @@ export class ApplicationConnection extends ConnectionBase<ApplicationEvent> {
 
 function notActive(requestId: number, why: string): TsgiError {
   return new TsgiError('ERR_INVALID_STATE', `fcgi: request ${requestId} ${why}`)
-}
-
-function positive(n: number): number {
-  if (!Number.isInteger(n) || n < 1) {
-    throw new TsgiError('ERR_INVALID_ARGUMENT', `fcgi: invalid GET_VALUES value ${n}`)
-  }
-  return n
 }

@@ -28,7 +28,12 @@ export function decodeLength(bytes: Uint8Array, offset = 0): number {
   if (b0 === undefined) return -1
   if (b0 < 0x80) return b0
   if (offset + 4 > bytes.length) return -1
-  return (((b0 & 0x7f) << 24) | (bytes[offset + 1]! << 16) | (bytes[offset + 2]! << 8) | bytes[offset + 3]!) >>> 0
+  return long(b0, bytes, offset + 1)
+}
+
+/** A 4-byte length: `b0` (top bit set) and the 3 bytes at `at` (spec §3.4: 31 bits). */
+function long(b0: number, bytes: Uint8Array, at: number): number {
+  return (((b0 & 0x7f) << 24) | (bytes[at]! << 16) | (bytes[at + 1]! << 8) | bytes[at + 2]!) >>> 0
 }
 
 function writeLength(target: Uint8Array, at: number, n: number): number {
@@ -127,14 +132,14 @@ export class ParamsDecoder {
       let nameLength = chunk[q++]!
       if (nameLength > 0x7f) {
         if (q + 3 > n) break
-        nameLength = (((nameLength & 0x7f) << 24) | (chunk[q]! << 16) | (chunk[q + 1]! << 8) | chunk[q + 2]!) >>> 0
+        nameLength = long(nameLength, chunk, q)
         q += 3
       }
       if (q >= n) break
       let valueLength = chunk[q++]!
       if (valueLength > 0x7f) {
         if (q + 3 > n) break
-        valueLength = (((valueLength & 0x7f) << 24) | (chunk[q]! << 16) | (chunk[q + 1]! << 8) | chunk[q + 2]!) >>> 0
+        valueLength = long(valueLength, chunk, q)
         q += 3
       }
       this.#check(nameLength, valueLength, this.#base + q)
@@ -164,10 +169,9 @@ export class ParamsDecoder {
   /** Limits, checked once both lengths are known and before anything is allocated (S-05). */
   #check(nameLength: number, valueLength: number, dataOffset: number): void {
     const limits = this.#limits
-    if (nameLength > limits.maxNameValueLength || valueLength > limits.maxNameValueLength) {
-      throw limitError(
-        `fcgi: name-value length ${Math.max(nameLength, valueLength)} over limit ${limits.maxNameValueLength}`,
-      )
+    const longest = Math.max(nameLength, valueLength)
+    if (longest > limits.maxNameValueLength) {
+      throw limitError(`fcgi: name-value length ${longest} over limit ${limits.maxNameValueLength}`)
     }
     if (dataOffset + nameLength + valueLength > limits.maxParamsBytes) {
       throw limitError(`fcgi: params over limit ${limits.maxParamsBytes} bytes`)

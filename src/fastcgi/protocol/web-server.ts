@@ -205,7 +205,8 @@ export class WebServerConnection extends ConnectionBase<WebServerEvent> {
 
 function checkBody(type: number, content: Uint8Array): void {
   if (content.length !== 8) {
-    throw new TsgiError('ERR_FCGI_BAD_RECORD', `fcgi: ${recordTypeName(type)} body of ${content.length} bytes`)
+    const message = `fcgi: ${recordTypeName(type)} body of ${content.length} bytes`
+    throw new TsgiError('ERR_FCGI_BAD_RECORD', message)
   }
 }
 
