@@ -105,7 +105,11 @@ export class ApplicationConnection extends ConnectionBase<ApplicationEvent> {
     return this.error !== undefined || (this.#closeWhenIdle && this.#requests.size === 0)
   }
 
-  /** Append STDOUT records (split at 65535 bytes); empty bytes send nothing (F-06). */
+  /**
+   * Append STDOUT records (split at 65535 bytes); empty bytes send nothing (F-06). Like
+   * socket.write, payloads of 4 KiB or more are referenced, not copied: leave them unchanged
+   * until the arrays from takeOutput() are written.
+   */
   stdout(requestId: number, bytes: Uint8Array): void {
     const req = this.#sendable(requestId)
     if (req.stdoutEnded) throw notActive(requestId, 'STDOUT ended')

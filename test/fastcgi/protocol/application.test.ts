@@ -83,6 +83,7 @@ describe('request ids and management records (spec §3.3, §4)', () => {
       ['FCGI_UNKNOWN', ''],
       ['FCGI_MAX_REQS', ''],
       ['FCGI_MPXS_CONNS', ''],
+      ['FCGI_MAX_CONNS', ''], // asked twice, answered once
     ])
     const { conn, events } = feed(rec(RecordType.GetValues, 0, query), { maxConns: 50, maxReqs: 200 })
     expect(events).toEqual([])
