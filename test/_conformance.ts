@@ -118,6 +118,13 @@ export function conformanceSuite(factory: TransportFactory): void {
       }
     })
 
+    it('a local redirect done in the app by localRedirects() looks the same through every gateway', async () => {
+      const r = await t.send({ path: '/in-app-redirect' })
+      expect(r.status).toBe(200)
+      const { environ } = json(r) as { environ: Record<string, string> }
+      expect(environ).toMatchObject({ PATH_INFO: '/env/redirected', QUERY_STRING: 'from=middleware', REQUEST_METHOD: 'GET' })
+    })
+
     it('client redirect: 302 with an absolute URL', async () => {
       const r = await t.send({ path: '/client-redirect' })
       expect(r.status).toBe(302)
