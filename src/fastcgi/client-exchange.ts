@@ -3,6 +3,8 @@
 // settles at END_REQUEST (spec §5.5).
 import type { Socket } from 'node:net'
 import { TsgiError } from '../errors.js'
+import { BodyQueue } from './client-body.js'
+import { badHead, parseHead, refused } from './client-head.js'
 import { ProtocolStatus, Role, type WebServerConnection } from './protocol/index.js'
 
 export type BodySource = Uint8Array | AsyncIterable<Uint8Array> | Iterable<Uint8Array>
@@ -40,7 +42,10 @@ export interface ExchangeConnection {
 }
 
 export interface ExchangeInit {
-  params: ReadonlyArray<readonly [string, string]>
+  /** The encoded PARAMS block (spec §3.4). */
+  params: Uint8Array
+  /** The request may be sent again if its connection is lost before any answer. */
+  idempotent: boolean
   role: Role
   body: BodySource | undefined
   data: BodySource | undefined
@@ -83,10 +88,10 @@ export class Exchange {
     this.response.catch(NOOP)
   }
 
-  /** True when nothing came back yet and the request can be sent again as it was (reused connection lost). */
+  /** True when nothing came back yet and the request can be sent again as it was (a reused connection lost). */
   retryable(): boolean {
     const replayable = (source: BodySource | undefined) => source === undefined || source instanceof Uint8Array
-    return this.#received === 0 && !this.#settled && replayable(this.init.body) && replayable(this.init.data)
+    return this.init.idempotent && this.#received === 0 && !this.#settled && replayable(this.init.body) && replayable(this.init.data)
   }
 
   /** Sends the request on `connection` as `id`. */
@@ -211,153 +216,6 @@ export class Exchange {
   }
 }
 
-/** The response body: a queue the connection pushes into and one consumer pulls from. */
-class BodyQueue implements AsyncIterable<Uint8Array> {
-  #chunks: Uint8Array[] = []
-  #buffered = 0
-  #paused = false
-  #ended = false
-  #error: unknown
-  #taken = false
-  #wake: (() => void) | undefined
-
-  constructor(
-    readonly hwm: number,
-    readonly onPressure: (paused: boolean) => void,
-    readonly onCancel: (error: unknown) => void,
-  ) {}
-
-  push(chunk: Uint8Array): void {
-    if (this.#ended || this.#error !== undefined) return
-    this.#chunks.push(chunk)
-    this.#buffered += chunk.length
-    if (!this.#paused && this.#buffered > this.hwm) this.#setPaused(true)
-    this.#signal()
-  }
-
-  end(): void {
-    this.#ended = true
-    this.#signal()
-  }
-
-  fail(error: unknown): void {
-    if (this.#ended || this.#error !== undefined) return
-    this.#error = error // chunks already here are still read first
-    if (this.#paused) this.#setPaused(false)
-    this.#signal()
-  }
-
-  async *[Symbol.asyncIterator](): AsyncGenerator<Uint8Array> {
-    if (this.#taken) throw new TsgiError('ERR_BODY_CONSUMED', 'fcgi: the response body was already read')
-    this.#taken = true
-    let done = false
-    try {
-      for (;;) {
-        const chunk = this.#chunks.shift()
-        if (chunk !== undefined) {
-          this.#buffered -= chunk.length
-          if (this.#paused && this.#buffered <= this.hwm / 2) this.#setPaused(false)
-          yield chunk
-          continue
-        }
-        if (this.#error !== undefined) throw this.#error
-        if (this.#ended) return void (done = true)
-        await new Promise<void>((resolve) => (this.#wake = resolve))
-      }
-    } finally {
-      // The consumer stopped early (break, return): the rest is not wanted, abort the request.
-      if (!done && this.#error === undefined) this.onCancel(new TsgiError('ERR_ABORTED', 'fcgi: response body abandoned'))
-    }
-  }
-
-  async bytes(): Promise<Uint8Array> {
-    const parts: Uint8Array[] = []
-    for await (const chunk of this) parts.push(chunk)
-    return concatAll(parts)
-  }
-
-  #setPaused(paused: boolean): void {
-    this.#paused = paused
-    this.onPressure(paused)
-  }
-
-  #signal(): void {
-    const wake = this.#wake
-    this.#wake = undefined
-    wake?.()
-  }
-}
-
-interface Head {
-  status: number
-  reason: string
-  headers: Array<[string, string]>
-  bodyStart: number
-}
-
-/**
- * Parses a CGI response head (RFC 3875 §6.2, §6.3): lines end in LF or CRLF (§7 lets servers take
- * both), and a blank line ends the block. Undefined while incomplete. Status is `Status:` when given.
- * Without it, a Location is a redirect: an abs-path (`/x`) is a local redirect (§6.2.2), which only
- * the web server can carry out by serving that path instead, so it is reported as status 200 with its
- * `Location` header for the caller to re-dispatch; any other Location is a client redirect, for
- * which the server MUST answer 302 (§6.2.3). Otherwise 200 (§6.3.3).
- */
-export function parseHead(bytes: Uint8Array): Head | TsgiError | undefined {
-  let lineStart = 0
-  const lines: string[] = []
-  for (let i = bytes.indexOf(10); i !== -1; i = bytes.indexOf(10, lineStart)) {
-    const end = i > lineStart && bytes[i - 1] === 13 ? i - 1 : i
-    if (end === lineStart) return buildHead(lines, i + 1)
-    lines.push(Buffer.from(bytes.buffer, bytes.byteOffset + lineStart, end - lineStart).toString('latin1'))
-    lineStart = i + 1
-  }
-  return undefined
-}
-
-function buildHead(lines: string[], bodyStart: number): Head | TsgiError {
-  if (lines.length === 0) return badHead('empty response header block')
-  const headers: Array<[string, string]> = []
-  let status: string | undefined
-  let location: string | undefined
-  for (const line of lines) {
-    const colon = line.indexOf(':')
-    if (colon <= 0 || /\s/.test(line[colon - 1]!)) return badHead(`bad response header line ${JSON.stringify(line)}`)
-    const name = line.slice(0, colon)
-    const value = line.slice(colon + 1).trim()
-    const lower = name.toLowerCase()
-    if (lower === 'status') {
-      if (status !== undefined) return badHead('two Status header lines')
-      status = value
-      continue
-    }
-    if (lower === 'location') location = value
-    headers.push([name, value])
-  }
-  if (status === undefined) {
-    const local = location !== undefined && location.startsWith('/') && !location.startsWith('//')
-    return location === undefined || local
-      ? { status: 200, reason: 'OK', headers, bodyStart }
-      : { status: 302, reason: 'Found', headers, bodyStart }
-  }
-  const match = /^([1-5][0-9][0-9])(?:\s+(.*))?$/.exec(status)
-  if (!match) return badHead(`bad Status header ${JSON.stringify(status)}`)
-  return { status: Number(match[1]), reason: match[2] ?? '', headers, bodyStart }
-}
-
-function badHead(message: string, code: 'ERR_BAD_HEADER' | 'ERR_HEADER_BLOCK_TOO_LARGE' = 'ERR_BAD_HEADER'): TsgiError {
-  return new TsgiError(code, `fcgi: ${message}`, { status: 502 })
-}
-
-const STATUS_NAMES = ['REQUEST_COMPLETE', 'CANT_MPX_CONN', 'OVERLOADED', 'UNKNOWN_ROLE']
-
-function refused(id: number, protocolStatus: number): TsgiError {
-  const name = STATUS_NAMES[protocolStatus] ?? `protocol status ${protocolStatus}`
-  // OVERLOADED and CANT_MPX_CONN mean "try later / elsewhere": 503, like a busy upstream.
-  const status = protocolStatus === ProtocolStatus.UnknownRole ? 502 : 503
-  return new TsgiError('ERR_FCGI_REFUSED', `fcgi: request ${id} refused: ${name}`, { status })
-}
-
 function isSync(source: BodySource | undefined): source is Uint8Array | undefined {
   return source === undefined || source instanceof Uint8Array
 }
@@ -380,15 +238,3 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
   return out
 }
 
-function concatAll(parts: Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return parts[0]!
-  let total = 0
-  for (const part of parts) total += part.length
-  const out = new Uint8Array(total)
-  let at = 0
-  for (const part of parts) {
-    out.set(part, at)
-    at += part.length
-  }
-  return out
-}

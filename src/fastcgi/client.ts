@@ -1,14 +1,16 @@
 // A FastCGI client (the web server's side, nginx's role) on the sans-IO WebServerConnection: pooled
 // KEEP_CONN connections, optional multiplexing, streamed bodies both ways with backpressure, and
 // ABORT_REQUEST on abort. Used by the tests, the benchmark and an HTTP front.
-import { connect, type Socket } from 'node:net'
+import { connect } from 'node:net'
 import type { FastcgiRole } from '../app.js'
 import { TsgiError } from '../errors.js'
+import { aborted, closedError, Connection, positive } from './client-connection.js'
+import { Exchange, type BodySource, type FastcgiResponse } from './client-exchange.js'
 import { parseListen } from './listen.js'
-import { NEED_DATA, ProtocolStatus, Role, WebServerConnection, type WebServerEvent } from './protocol/index.js'
-import { Exchange, type FastcgiResponse, type BodySource } from './client-exchange.js'
+import { encodeParams, NEED_DATA, Role, type WebServerEvent } from './protocol/index.js'
 
 export type { BodySource, EndStatus, FastcgiResponse } from './client-exchange.js'
+export { parseHead, type Head } from './client-head.js'
 
 export interface FastcgiClientOptions {
   /** `host:port` or a Unix socket path (`/path.sock`, `unix:/path.sock`). */
@@ -39,46 +41,8 @@ export interface ClientRequestOptions {
   signal?: AbortSignal
 }
 
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE'])
 const ROLES: Record<FastcgiRole, Role> = { RESPONDER: Role.Responder, AUTHORIZER: Role.Authorizer, FILTER: Role.Filter }
-
-/** One socket and its protocol state; `requests` maps active ids to their exchanges. */
-class Connection {
-  readonly proto = new WebServerConnection()
-  readonly requests = new Map<number, Exchange>()
-  readonly pausedBy = new Set<Exchange>()
-  readonly valueWaiters: Array<{ resolve: (values: Record<string, string>) => void; reject: (err: unknown) => void }> = []
-  drainWaiters: Array<() => void> = []
-  /** Requests begun on this connection; without KEEP_CONN only one ever is. */
-  begun = 0
-  dead = false
-  error: unknown
-
-  constructor(readonly socket: Socket) {}
-
-  /** Writes the queued records; false when the socket asks us to wait for 'drain'. */
-  flush(): boolean {
-    if (this.dead) return true
-    const parts = this.proto.takeOutput()
-    if (parts.length === 1) this.socket.write(parts[0]!)
-    else if (parts.length > 1) {
-      this.socket.cork()
-      for (const part of parts) this.socket.write(part)
-      this.socket.uncork()
-    }
-    return !this.socket.writableNeedDrain
-  }
-
-  drained(): Promise<void> {
-    if (this.dead || !this.socket.writableNeedDrain) return Promise.resolve()
-    return new Promise((resolve) => this.drainWaiters.push(resolve))
-  }
-
-  wake(): void {
-    const waiters = this.drainWaiters
-    this.drainWaiters = []
-    for (const wake of waiters) wake()
-  }
-}
 
 export class FastcgiClient {
   readonly #target: { path: string } | { host: string; port: number }
@@ -111,9 +75,17 @@ export class FastcgiClient {
     if (this.#closed) return Promise.reject(new TsgiError('ERR_INVALID_STATE', 'fcgi: client is closed'))
     const role = options.role ?? 'RESPONDER'
     if (!(role in ROLES)) return Promise.reject(new TsgiError('ERR_INVALID_ARGUMENT', `fcgi: unknown role ${String(role)}`))
-    const params = Array.isArray(options.params) ? options.params : Object.entries(options.params)
+    const pairs = (Array.isArray(options.params) ? options.params : Object.entries(options.params)) as ReadonlyArray<readonly [string, string]>
+    let params: Uint8Array
+    try {
+      params = encodeParams(pairs) // once, before any connection is touched: bad params only fail this call
+    } catch (err) {
+      return Promise.reject(err)
+    }
     const exchange = new Exchange({
-      params: params as ReadonlyArray<readonly [string, string]>,
+      params,
+      // Replaying is safe only for a method without side effects (RFC 9110 §9.2.2), and only when nothing came back.
+      idempotent: IDEMPOTENT.has(pairs.findLast(([name]) => name === 'REQUEST_METHOD')?.[1] ?? 'GET'),
       role: ROLES[role],
       body: options.body,
       data: options.data,
@@ -142,8 +114,8 @@ export class FastcgiClient {
     if (this.#closed) return Promise.reject(new TsgiError('ERR_INVALID_STATE', 'fcgi: client is closed'))
     const connection = [...this.#connections].find((c) => !c.dead) ?? this.#open()
     return new Promise((resolve, reject) => {
-      connection.valueWaiters.push({ resolve, reject })
       connection.proto.getValues(names)
+      connection.valueWaiters.push({ resolve, reject })
       connection.flush()
     })
   }
@@ -193,7 +165,7 @@ export class FastcgiClient {
     try {
       exchange.start(connection, id, this.#keepAlive)
     } catch (err) {
-      // Our own misuse (bad params, a failed connection): this request fails, the connection is dropped.
+      // A connection that already failed: this request fails, the connection is dropped.
       connection.requests.delete(id)
       exchange.fail(err, true)
       connection.socket.destroy()
@@ -254,6 +226,7 @@ export class FastcgiClient {
         for (const [name, value] of event.pairs) pairs[name] = value
         // Go sends an extra empty GET_VALUES_RESULT (V-24): with nobody waiting, it is dropped.
         connection.valueWaiters.shift()?.resolve(pairs)
+        if (connection.requests.size === 0 && (!this.#keepAlive || this.#closed)) this.#retire(connection)
         return
       }
       case 'unknown-type':
@@ -327,23 +300,3 @@ export class FastcgiClient {
   }
 }
 
-function aborted(signal: AbortSignal): unknown {
-  const reason: unknown = signal.reason
-  return reason instanceof TsgiError ? reason : new TsgiError('ERR_ABORTED', 'fcgi: request aborted', { cause: reason })
-}
-
-function closedError(connection: Connection, midRecord: boolean): TsgiError {
-  const cause = connection.error
-  const why = cause instanceof Error ? `: ${cause.message}` : midRecord ? ' in the middle of a record' : ''
-  const code = cause instanceof TsgiError ? cause.code : 'ERR_FCGI_CONNECTION_CLOSED'
-  return new TsgiError(code, `fcgi: connection closed before END_REQUEST${why}`, { cause, status: 502 })
-}
-
-function positive(name: string, value: number): number {
-  if (!(value >= 1) || (!Number.isInteger(value) && value !== Infinity)) {
-    throw new TsgiError('ERR_INVALID_ARGUMENT', `fcgi: invalid ${name} ${String(value)}`)
-  }
-  return value
-}
-
-export { ProtocolStatus }

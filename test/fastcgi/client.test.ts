@@ -5,7 +5,7 @@ import { createServer, type Server } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { parseHead } from '../../src/fastcgi/client-exchange.js'
+import { parseHead } from '../../src/fastcgi/client-head.js'
 import { FastcgiClient } from '../../src/fastcgi/client.js'
 import { concatBytes, encodeEndRequestBody, encodeRecord } from '../../src/fastcgi/protocol/index.js'
 import { waitForFile } from '../_conformance.js'
@@ -140,6 +140,24 @@ describe('connections', () => {
     const client = new FastcgiClient({ address })
     await expect(client.request({ params: vars('/hello') })).rejects.toMatchObject({ code: 'ERR_FCGI_CONNECTION_CLOSED', status: 502, message: expect.stringContaining('ECONNREFUSED') })
     await client.close()
+  })
+
+  it('bad params reject at once, before any connection is opened', async () => {
+    const client = new FastcgiClient({ address: server.address })
+    await expect(client.request({ params: { REQUEST_METHOD: 5 as unknown as string } })).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' })
+    expect(client.stats).toEqual({ connections: 0, requests: 0 })
+    await client.close()
+  })
+
+  it('getValues with keepAlive false does not leave its connection open', async () => {
+    const own = await responder()
+    const client = new FastcgiClient({ address: own.address, keepAlive: false })
+    expect(await client.getValues(['FCGI_MPXS_CONNS'])).toEqual({ FCGI_MPXS_CONNS: '0' })
+    const open = (): Promise<number> => new Promise((resolve) => own.server.getConnections((_err, count) => resolve(count)))
+    for (let i = 0; i < 100 && (await open()) > 0; i++) await new Promise((resolve) => setTimeout(resolve, 20))
+    expect(await open()).toBe(0)
+    await client.close()
+    await own.close()
   })
 
   it('close() lets requests in flight finish, then refuses new ones', async () => {
