@@ -120,12 +120,17 @@ describe('Authorizer role (spec §6.3, F-25)', () => {
     await client.close()
   })
 
-  it('sees no CONTENT_LENGTH and an empty tsgi.input even when the server sends STDIN', async () => {
+  it('STDIN sent to an Authorizer anyway is ignored; the kept connection serves the next request', async () => {
     const peer = await RawPeer.open(server.address)
     const pairs = vars('/', { method: 'POST' }).concat([['HTTP_X_TOKEN', 'let-me-in'], ['CONTENT_LENGTH', '3']])
-    peer.send(begin(1, 2), params(1, pairs), stdin(1, Buffer.from('abc')))
-    const records = await peer.until(ended(1))
-    expect(responseOf(records, 1).status).toBe('200 OK')
+    peer.send(begin(1, 2, true), params(1, pairs), stdin(1, Buffer.from('abc')))
+    await peer.until(ended(1))
+    expect(responseOf(peer.records, 1).status).toBe('200 OK')
+    peer.send(request(1, vars('/hello'), { keepConn: true }))
+    const records = await peer.until((all) => all.filter((r) => r.type === T.EndRequest).length === 2)
+    expect(streamOf(records, 1).toString()).toContain('Hello world!\n')
+    expect(records.filter((r) => r.type === T.EndRequest).map((r) => r.content[4])).toEqual([0, 0])
+    peer.destroy()
   })
 })
 
