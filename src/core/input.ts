@@ -98,6 +98,12 @@ export class BodyInput implements InputStream {
   end(): void {
     if (this.#ended) return
     this.#ended = true
+    // Nothing more will come for this body: a source paused for it must flow again (a kept FastCGI
+    // connection carries the next request on the same socket).
+    if (this.#paused) {
+      this.#paused = false
+      this.#onResume?.()
+    }
     if (this.#expected !== undefined && this.#received < this.#expected && this.#error === undefined) {
       this.#error = new TsgiError(
         'ERR_BODY_INCOMPLETE',

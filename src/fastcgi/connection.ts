@@ -24,6 +24,7 @@ export class ResponderConnection implements RequestHost {
   readonly #pausedBy = new Set<FastcgiRequest>()
   #drainWaiters: Array<() => void> = []
   #timer: NodeJS.Timeout | undefined
+  #stallTimer: NodeJS.Timeout | undefined
   #timerKind: 'idle' | 'params' | undefined
   #flushQueued = false
   #dead = false
@@ -62,11 +63,12 @@ export class ResponderConnection implements RequestHost {
     if (this.#slots.size === 0) this.#end()
   }
 
+  /** Close now. Also cuts a connection already closing whose peer stopped reading (shutdown deadline). */
   destroy(reason: string): void {
-    if (this.#dead) return
-    this.options.log(`fcgi: closing connection ${this.connectionId}: ${reason}`)
+    const dead = this.#dead
+    if (!dead) this.options.log(`fcgi: closing connection ${this.connectionId}: ${reason}`)
     this.socket.destroy()
-    this.#teardown(reason)
+    if (!dead) this.#teardown(reason)
   }
 
   // --- RequestHost: what a request may ask of its connection ---
@@ -83,6 +85,10 @@ export class ResponderConnection implements RequestHost {
     if (this.proto.outputSize >= FLUSH_NOW_BYTES) this.#writeOut()
     else this.#scheduleFlush()
     if (!this.socket.writableNeedDrain || this.#dead) return undefined
+    // A web server that stops reading must not hold the request (and its memory) forever.
+    this.#stallTimer ??= setTimeout(() => {
+      this.destroy(`the web server read nothing for ${this.options.sendTimeoutMs} ms`)
+    }, this.options.sendTimeoutMs).unref()
     return new Promise((resolve) => this.#drainWaiters.push(resolve))
   }
 
@@ -107,7 +113,7 @@ export class ResponderConnection implements RequestHost {
     this.options.log(`fcgi: closing connection ${this.connectionId}: response to request ${request.id} failed after its head`)
     // Send what is queued first: the STDERR records carry the app's error to the web server's log (F-31).
     this.#writeParts()
-    this.socket.end(() => this.socket.destroy())
+    this.#closeSocket()
     this.#teardown('the response failed')
   }
 
@@ -258,6 +264,8 @@ export class ResponderConnection implements RequestHost {
   }
 
   #wakeWriters(): void {
+    clearTimeout(this.#stallTimer)
+    this.#stallTimer = undefined
     const waiters = this.#drainWaiters
     this.#drainWaiters = []
     for (const wake of waiters) wake()
@@ -270,7 +278,16 @@ export class ResponderConnection implements RequestHost {
     this.#writeParts()
     this.#dead = true
     this.#clearTimer()
-    this.socket.end()
+    this.#closeSocket()
+  }
+
+  /** FIN once the queued records are written; a peer that never reads them is cut after drainTimeoutMs. */
+  #closeSocket(): void {
+    const socket = this.socket
+    socket.end()
+    const timer = setTimeout(() => socket.destroy(), this.options.drainTimeoutMs)
+    timer.unref()
+    socket.once('close', () => clearTimeout(timer))
   }
 
   #teardown(reason: string): void {

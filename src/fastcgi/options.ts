@@ -26,6 +26,8 @@ export interface FastcgiOptions {
   paramsTimeoutMs?: number
   /** Time a kept connection may sit with no request (nginx drops idle upstreams after 60 s). Default 120 s. */
   idleTimeoutMs?: number
+  /** Time a response may wait for the web server to read it (nginx's fastcgi_read_timeout is 60 s). Default 60 s. */
+  sendTimeoutMs?: number
   /** Unread STDIN drained after a response before END_REQUEST (S-21); past it the connection closes. Default 64 MiB. */
   drainMaxBytes?: number
   /** Time allowed for that drain. Default 10 s. */
@@ -67,6 +69,7 @@ export function resolveOptions(options: FastcgiOptions): ResolvedOptions {
     limits: options.limits ?? {},
     paramsTimeoutMs: options.paramsTimeoutMs ?? 30_000,
     idleTimeoutMs: options.idleTimeoutMs ?? 120_000,
+    sendTimeoutMs: options.sendTimeoutMs ?? 60_000,
     drainMaxBytes: options.drainMaxBytes ?? 64 * 1024 * 1024,
     drainTimeoutMs: options.drainTimeoutMs ?? 10_000,
     multiplexBufferBytes: options.multiplexBufferBytes ?? 1024 * 1024,

@@ -77,6 +77,14 @@ describe('BodyInput', () => {
     expect(events).toEqual(['pause', 'resume'])
   })
 
+  it('releases a pause when the body ends, even with bytes still unread', () => {
+    const events: string[] = []
+    const input = new BodyInput({ highWaterMark: 4, onPause: () => events.push('pause'), onResume: () => events.push('resume') })
+    input.push(bytes('123456'))
+    input.end()
+    expect(events).toEqual(['pause', 'resume'])
+  })
+
   it('starts paused when asked, and resumes the source on the first read (lazy CGI stdin)', async () => {
     const events: string[] = []
     const input = new BodyInput({ paused: true, onResume: () => events.push('resume') })

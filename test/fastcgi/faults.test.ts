@@ -182,3 +182,31 @@ describe('resource exhaustion', () => {
     }
   })
 })
+
+describe('a web server that stops reading', () => {
+  it('is cut after sendTimeoutMs, and the app sees tsgi.signal', async () => {
+    const chunk = new Uint8Array(256 * 1024)
+    let aborted: boolean | undefined
+    async function* endless(signal: AbortSignal) {
+      try {
+        for (let i = 0; i < 10_000; i++) yield chunk
+      } finally {
+        aborted = signal.aborted
+      }
+    }
+    const stuck = await responder({ sendTimeoutMs: 300 }, (environ, start) => (start('200 OK', []), endless(environ['tsgi.signal'])))
+    try {
+      const peer = await RawPeer.open(stuck.address)
+      peer.send(request(1, vars('/')))
+      peer.socket.pause() // never read: the responder's writes stall once the socket buffers are full
+      // A paused socket sees no FIN or RST, so watch the responder's side (bounded: a failing test's limit).
+      for (let i = 0; i < 400 && aborted === undefined; i++) await new Promise((resolve) => setTimeout(resolve, 20))
+      expect(aborted).toBe(true)
+      expect(stuck.logs.join('\n')).toMatch(/the web server read nothing for 300 ms/)
+      expect(stuck.stats.active).toBe(0)
+      peer.destroy()
+    } finally {
+      await stuck.close()
+    }
+  })
+})
