@@ -11,7 +11,8 @@ import { build } from 'esbuild'
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
 export const FIXTURES = join(ROOT, 'test/integration/fixtures')
-export const APP = join(FIXTURES, 'app.ts')
+// The conformance app (test/fixtures/): the same app the in-process, CGI, dev-server and FastCGI suites serve.
+export const APP = join(ROOT, 'test/fixtures/conformance-app.ts')
 export const INSTALL_COMMAND = 'apt-get install -y apache2 libapache2-mod-fcgid nginx lighttpd libfcgi-bin spawn-fcgi'
 export const REQUIRE_SERVERS = process.env.TSGI_REQUIRE_SERVERS === '1'
 export const APACHE_MODULES = '/usr/lib/apache2/modules'

@@ -81,7 +81,7 @@ export function writeCompatibility(versions: string[], quirks: string[]): void {
     '',
     'Each row is a real web server started from the example configuration in this repository',
     '(`apache.conf.example`, `examples/nginx.conf`, `examples/lighttpd.conf`) serving',
-    '`test/integration/fixtures/app.ts`. Every path runs the same checks: a GET with a query and a non-ASCII',
+    '`test/fixtures/conformance-app.ts`. Every path runs the same checks: a GET with a query and a non-ASCII',
     'path, a 10 MiB POST, a chunked POST, a 10 MiB response, HEAD, a local and a client redirect, two',
     '`Set-Cookie` headers, repeated request headers, a header with an underscore, a `Proxy:` header (httpoxy),',
     'an app error (a clean 500), a client that hangs up mid-response (the app sees `tsgi.signal`) and, for',

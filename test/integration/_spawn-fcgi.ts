@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect } from 'vitest'
 import { registerCheck } from './_checks.js'
 import { APP, CLEAN_ENV, findBinary, missingBinaries, Proc, REQUIRE_SERVERS, ROOT, serverUser, skipMessage, waitForListen } from './_harness.js'
 import { declarePath } from './_results.js'
-import { pattern } from './fixtures/app.js'
+import { pattern } from '../fixtures/conformance-app.js'
 
 interface CgiFcgiResult {
   status: number | null
@@ -67,7 +67,7 @@ export function defineSpawnFcgi(runDir: () => string): void {
       const result = cgiFcgi(socket(), { REQUEST_METHOD: 'POST', SCRIPT_NAME: '/spawn', PATH_INFO: '/echo', CONTENT_LENGTH: String(body.byteLength) }, body)
       expect(result.status, result.head).toBe(0)
       const sha256 = createHash('sha256').update(body).digest('hex')
-      expect(JSON.parse(result.body.toString('utf8'))).toEqual({ length: body.byteLength, sha256, CONTENT_LENGTH: String(body.byteLength) })
+      expect(JSON.parse(result.body.toString('utf8'))).toMatchObject({ length: body.byteLength, sha256, CONTENT_LENGTH: String(body.byteLength) })
     })
     registerCheck(spec, 'SIGTERM: exit 0', async () => {
       expect(await responder?.stop(), responder?.output).toBe(0)

@@ -1,5 +1,5 @@
 // tsgi under real web servers (Apache httpd, nginx, lighttpd from the distribution): each runs from the
-// example config in this repo and serves test/integration/fixtures/app.ts over CGI and FastCGI; the same
+// example config in this repo and serves test/fixtures/conformance-app.ts over CGI and FastCGI; the same
 // checks run through every path and the results become docs/COMPATIBILITY.md.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
