@@ -69,8 +69,14 @@ class Latencies {
   }
 }
 
-function open(config: GenConfig): Socket {
-  const socket = 'path' in config.target ? connect(config.target.path) : connect(config.target.port, config.target.host)
+/**
+ * Connects with `onread`: every read lands in one buffer reused for the connection's life (no Buffer
+ * per read, reads up to 256 KiB), so the generator stays cheaper than the servers it drives.
+ * `onData` gets a view valid only during the call.
+ */
+function open(config: GenConfig, onData: (chunk: Buffer) => void): Socket {
+  const onread = { buffer: Buffer.allocUnsafe(256 * 1024), callback: (n: number, buf: Uint8Array): boolean => (onData((buf as Buffer).subarray(0, n)), true) }
+  const socket = 'path' in config.target ? connect({ path: config.target.path, onread }) : connect({ port: config.target.port, host: config.target.host, onread })
   socket.setNoDelay(true)
   return socket
 }
@@ -122,27 +128,12 @@ function loop(config: GenConfig): Promise<GenResult> {
       result = undefined
     }
     const client = (): void => {
-      const socket = open(config)
       const detector: EndDetector = config.spec.kind === 'fcgi' ? fcgiDetector() : httpDetector()
       let first: Uint8Array[] | undefined = expected < 0 || oneShot ? [] : undefined
       let answered = false
       let retired = false
-      sockets.add(socket)
-      const send = (): void => {
-        waiting.set(socket, performance.now())
-        if (body === undefined) {
-          socket.write(head)
-          return
-        }
-        socket.cork()
-        socket.write(head)
-        socket.write(body.chunk)
-        if (body.tail.length > 0) socket.write(body.tail)
-        socket.uncork()
-      }
-      socket.on('connect', send)
-      socket.on('data', (chunk: Buffer) => {
-        first?.push(chunk)
+      const onData = (chunk: Buffer): void => {
+        first?.push(Buffer.from(chunk)) // copied: the read buffer is reused
         if (!detector.push(chunk)) return
         const sentAt = waiting.get(socket)!
         waiting.delete(socket)
@@ -169,7 +160,22 @@ function loop(config: GenConfig): Promise<GenResult> {
           if (!stopping) client()
         } else if (!stopping) send()
         if (stopping && waiting.size === 0) finish()
-      })
+      }
+      const socket = open(config, onData)
+      sockets.add(socket)
+      const send = (): void => {
+        waiting.set(socket, performance.now())
+        if (body === undefined) {
+          socket.write(head)
+          return
+        }
+        socket.cork()
+        socket.write(head)
+        socket.write(body.chunk)
+        if (body.tail.length > 0) socket.write(body.tail)
+        socket.uncork()
+      }
+      socket.on('connect', send)
       socket.on('error', () => {})
       socket.on('close', () => {
         sockets.delete(socket)
@@ -226,22 +232,23 @@ async function bulk(config: GenConfig): Promise<GenResult> {
   const head = encodeHead(config.spec)
   const repeat = config.repeat ?? 1
   const body = config.spec.bodyBytes ? encodeBodyChunk(config.spec, config.spec.bodyBytes / repeat) : undefined
-  const socket = open(config)
   const detector: EndDetector = config.spec.kind === 'fcgi' ? fcgiDetector() : httpDetector()
+  const firstBytes: Buffer[] = []
+  let captured = 0
+  let onEnd = (): void => {}
+  const socket = open(config, (chunk) => {
+    if (captured < 65536) {
+      firstBytes.push(Buffer.from(chunk.subarray(0, 65536 - captured)))
+      captured += chunk.length
+    }
+    if (detector.push(chunk)) onEnd()
+  })
   await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject))
   const t0 = performance.now()
   const cpu0 = process.cpuUsage()
   const pid0 = config.pids.map(cpuMs)
-  const firstBytes: Buffer[] = []
-  let captured = 0
   const done = new Promise<void>((resolve, reject) => {
-    socket.on('data', (chunk: Buffer) => {
-      if (captured < 65536) {
-        firstBytes.push(chunk.subarray(0, 65536 - captured))
-        captured += chunk.length
-      }
-      if (detector.push(chunk)) resolve()
-    })
+    onEnd = resolve
     socket.once('close', () => reject(new Error('bench: connection closed before the response ended')))
   })
   socket.write(head)

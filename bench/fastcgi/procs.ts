@@ -16,8 +16,8 @@ export interface Started {
 }
 
 /** Spawns `command` (no shell, so `pid` is the process measured) and keeps what it prints. */
-export function start(command: string, args: string[], cwd?: string): Started {
-  const child = spawn(command, args, { env: CLEAN_ENV, cwd, stdio: ['ignore', 'pipe', 'pipe'] })
+export function start(command: string, args: string[], cwd?: string, env: NodeJS.ProcessEnv = {}): Started {
+  const child = spawn(command, args, { env: { ...CLEAN_ENV, ...env }, cwd, stdio: ['ignore', 'pipe', 'pipe'] })
   if (child.pid === undefined) throw new Error(`bench: cannot start ${command}`)
   children.add(child)
   child.once('exit', () => children.delete(child))
@@ -61,8 +61,8 @@ export function waitFor(proc: Started, pattern: RegExp, timeoutMs = 10_000): Pro
 }
 
 /** Runs a child to completion; rejects when it fails or runs past `timeoutMs` (it is then killed). */
-export function run(command: string, args: string[], timeoutMs: number): Promise<string> {
-  const proc = start(command, args)
+export function run(command: string, args: string[], timeoutMs: number, env: NodeJS.ProcessEnv = {}): Promise<string> {
+  const proc = start(command, args, undefined, env)
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       proc.child.kill('SIGKILL')

@@ -1,6 +1,6 @@
 // The processes under test, started the way users start them: the responder as
 // `node bin/tsgi.js fastcgi <compiled app> --listen ...`, node:http as a plain script; plus the bench's
-// own entries (generator, parser probe, fixture apps) compiled once by esbuild into a temp dir.
+// own entries (generator, bench/parser.ts, fixture apps) compiled once by esbuild into a temp dir.
 import { join, resolve } from 'node:path'
 import { build } from 'esbuild'
 import type { GenConfig, GenResult } from './loadgen.js'
@@ -12,7 +12,8 @@ const node = process.execPath
 export interface Compiled {
   loadgen: string
   httpHello: string
-  parserProbe: string
+  parser: string
+  netSink: string
   hello: string
   bulk: string
 }
@@ -22,7 +23,8 @@ export async function compile(dir: string): Promise<Compiled> {
   const entries = {
     loadgen: 'bench/fastcgi/loadgen.ts',
     'http-hello': 'bench/fastcgi/http-hello.ts',
-    'parser-probe': 'bench/fastcgi/parser-probe.ts',
+    parser: 'bench/parser.ts',
+    'net-sink': 'bench/fastcgi/net-sink.ts',
     hello: 'examples/hello.ts',
     bulk: 'bench/fastcgi/apps/bulk.ts',
   }
@@ -37,7 +39,7 @@ export async function compile(dir: string): Promise<Compiled> {
     logLevel: 'warning',
   })
   const at = (name: string): string => join(dir, `${name}.mjs`)
-  return { loadgen: at('loadgen'), httpHello: at('http-hello'), parserProbe: at('parser-probe'), hello: at('hello'), bulk: at('bulk') }
+  return { loadgen: at('loadgen'), httpHello: at('http-hello'), parser: at('parser'), netSink: at('net-sink'), hello: at('hello'), bulk: at('bulk') }
 }
 
 export interface Server {
@@ -60,9 +62,9 @@ export async function startResponder(name: string, app: string, listen: string):
   return { name, proc, pid: proc.pid, target: targetOf(m[1]!) }
 }
 
-/** The node:http hello on a port (0: any) or a Unix socket path. */
-export async function startHttp(name: string, script: string, listen: string): Promise<Server> {
-  const proc = start(node, [script, listen], root)
+/** A plain Node script (node:http hello, net sink) on a port (0: any) or a Unix socket path. */
+export async function startHttp(name: string, script: string, listen: string, extra: string[] = []): Promise<Server> {
+  const proc = start(node, [script, listen, ...extra], root)
   const m = await waitFor(proc, /listening (\S+)/)
   return { name, proc, pid: proc.pid, target: targetOf(m[1]!) }
 }

@@ -71,7 +71,7 @@ function record(type: number, content: Uint8Array): Uint8Array {
   return out
 }
 
-/** Feeds response bytes; `push` returns true when the response that was waited for is complete. */
+/** Feeds response bytes (views valid only during the call); `push` is true once the awaited response is complete. */
 export interface EndDetector {
   push(chunk: Uint8Array): boolean
   /** Bytes of the current response so far (reset by the next push after completion). */
@@ -142,7 +142,7 @@ export function httpDetector(): EndDetector {
         if (head !== undefined) buf = Buffer.concat([head, buf])
         const end = buf.indexOf(HEAD_END)
         if (end < 0) {
-          head = buf
+          head = Buffer.from(buf) // a copy: the generator reuses its read buffer
           return false
         }
         head = undefined
