@@ -18,5 +18,6 @@ export type {
 } from './app.js'
 export { TsgiError, isTsgiError, type ErrorCode, type TsgiErrorOptions } from './errors.js'
 export { callApp, isApp } from './core/call.js'
-export { runApp, type ResponseSink, type RunOptions, type RunResult } from './core/engine.js'
+export { runApp, type AbortState, type ResponseSink, type RunOptions, type RunResult } from './core/engine.js'
+export { LazyAbort } from './core/abort.js'
 export { BodyInput, type BodyInputOptions } from './core/input.js'

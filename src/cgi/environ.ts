@@ -15,7 +15,8 @@ export interface GatewayKeys {
    */
   input: InputStream | ((contentLength: number | undefined) => InputStream)
   errors: ErrorStream
-  signal: AbortSignal
+  /** tsgi.signal, or a getter that makes it on first read (enumerable like the other keys). */
+  signal: AbortSignal | (() => AbortSignal)
   multithread: boolean
   multiprocess: boolean
   runOnce: boolean
@@ -58,8 +59,9 @@ const DIGITS = /^[0-9]+$/
  *   value are kept as they came, never interpreted.
  */
 export function buildEnviron(vars: CgiVars, gateway: GatewayKeys): Environ {
+  // A plain object filled in place: this runs once per request on every gateway (no Map, no copies).
   const env = mergeVars(vars)
-  const method = env.get('REQUEST_METHOD')
+  const method = env.REQUEST_METHOD
   if (method === undefined || method === '') {
     throw new TsgiError('ERR_CGI_ENVIRONMENT', 'cgi: no REQUEST_METHOD in environment', { status: 500 })
   }
@@ -68,39 +70,33 @@ export function buildEnviron(vars: CgiVars, gateway: GatewayKeys): Environ {
       status: 500,
     })
   }
-  for (const name of OPTIONAL_META) if (env.get(name) === '') env.delete(name)
-  // RFC 3875 §4.1.18: the body's headers travel as CONTENT_TYPE / CONTENT_LENGTH only (nginx and lighttpd
-  // also pass HTTP_CONTENT_*); two sources for one value invite disagreement (SPEC §3.1).
-  env.delete('HTTP_CONTENT_TYPE')
-  env.delete('HTTP_CONTENT_LENGTH')
+  const contentLength = contentLengthOf(env.CONTENT_LENGTH)
+  if (contentLength !== undefined) env.CONTENT_LENGTH = String(contentLength)
+  else if (env.CONTENT_LENGTH !== undefined) delete env.CONTENT_LENGTH
 
-  const contentLength = contentLengthOf(env.get('CONTENT_LENGTH'))
-  if (contentLength === undefined) env.delete('CONTENT_LENGTH')
-  else env.set('CONTENT_LENGTH', String(contentLength))
-
-  if (!env.get('SERVER_PROTOCOL')) env.set('SERVER_PROTOCOL', 'HTTP/1.0')
-  if (!env.has('QUERY_STRING')) env.set('QUERY_STRING', '')
+  if (!env.SERVER_PROTOCOL) env.SERVER_PROTOCOL = 'HTTP/1.0'
+  if (env.QUERY_STRING === undefined) env.QUERY_STRING = ''
   normalisePaths(env)
   const scheme = gateway.urlScheme ?? urlSchemeOf(env)
   serverFallbacks(env, scheme)
 
-  const input = typeof gateway.input === 'function' ? gateway.input(contentLength) : gateway.input
-  const out = env as Map<string, unknown>
-  out.set('tsgi.version', TSGI_VERSION)
-  out.set('tsgi.url_scheme', scheme)
-  out.set('tsgi.input', input)
-  out.set('tsgi.errors', gateway.errors)
-  out.set('tsgi.multithread', gateway.multithread)
-  out.set('tsgi.multiprocess', gateway.multiprocess)
-  out.set('tsgi.run_once', gateway.runOnce)
-  out.set('tsgi.signal', gateway.signal)
-  if (gateway.fastcgiRole !== undefined) out.set('tsgi.fastcgi.role', gateway.fastcgiRole)
-  if (gateway.fastcgiData !== undefined) out.set('tsgi.fastcgi.data', gateway.fastcgiData)
+  const out = env as Record<string, unknown>
+  out['tsgi.version'] = TSGI_VERSION
+  out['tsgi.url_scheme'] = scheme
+  out['tsgi.input'] = typeof gateway.input === 'function' ? gateway.input(contentLength) : gateway.input
+  out['tsgi.errors'] = gateway.errors
+  out['tsgi.multithread'] = gateway.multithread
+  out['tsgi.multiprocess'] = gateway.multiprocess
+  out['tsgi.run_once'] = gateway.runOnce
+  const signal = gateway.signal
+  if (typeof signal === 'function') Object.defineProperty(out, 'tsgi.signal', { get: signal, enumerable: true, configurable: true })
+  else out['tsgi.signal'] = signal
+  if (gateway.fastcgiRole !== undefined) out['tsgi.fastcgi.role'] = gateway.fastcgiRole
+  if (gateway.fastcgiData !== undefined) out['tsgi.fastcgi.data'] = gateway.fastcgiData
   if (gateway.extras !== undefined) {
-    for (const [key, value] of Object.entries(gateway.extras)) if (value !== undefined) out.set(key, value)
+    for (const [key, value] of Object.entries(gateway.extras)) if (value !== undefined) out[key] = value
   }
-  // Object.fromEntries defines own data properties, so a variable named `__proto__` is plain data.
-  return Object.fromEntries(out) as Environ
+  return out as Environ
 }
 
 const TSGI_VERSION: readonly [number, number] = Object.freeze([1, 0] as const)
@@ -121,33 +117,51 @@ export function contentLengthOf(value: string | undefined): number | undefined {
 }
 
 /** `https` when HTTPS is on/1 (any case) or REQUEST_SCHEME is https (C-09), else `http`. */
-export function urlSchemeOf(env: { get(name: string): string | undefined }): 'http' | 'https' {
-  const https = env.get('HTTPS')?.toLowerCase()
+export function urlSchemeOf(env: Readonly<Record<string, string | undefined>>): 'http' | 'https' {
+  const https = env.HTTPS?.toLowerCase()
   if (https === 'on' || https === '1') return 'https'
-  return env.get('REQUEST_SCHEME')?.toLowerCase() === 'https' ? 'https' : 'http'
+  return env.REQUEST_SCHEME?.toLowerCase() === 'https' ? 'https' : 'http'
 }
 
+type Vars = Record<string, string | undefined>
+
 /**
- * Reads the variables into a Map. Pairs may repeat a name (nginx < 1.23 sends one HTTP_COOKIE param per
- * Cookie header): RFC 3875 §4.1.18 says to merge them, Cookie with '; ' (RFC 6265 §5.4) and other headers
- * with ', ' (RFC 9110 §5.3); a repeated non-HTTP variable is a server bug and the last one wins.
- * Names starting with `tsgi.` are reserved for the gateway (SPEC §3.2) and never taken from the peer.
+ * Reads the variables into a plain object. Pairs may repeat a name (nginx < 1.23 sends one HTTP_COOKIE
+ * param per Cookie header): RFC 3875 §4.1.18 says to merge them, Cookie with '; ' (RFC 6265 §5.4) and
+ * other headers with ', ' (RFC 9110 §5.3); a repeated non-HTTP variable is a server bug and the last one
+ * wins. Names starting with `tsgi.` are reserved for the gateway (SPEC §3.2) and never taken from the
+ * peer; HTTP_CONTENT_TYPE / HTTP_CONTENT_LENGTH (nginx, lighttpd) are dropped: the body's headers travel
+ * as CONTENT_TYPE / CONTENT_LENGTH only (RFC 3875 §4.1.18, SPEC §3.1). Empty optional variables are NULL,
+ * i.e. absent (RFC 3875 §4.1).
  */
-export function mergeVars(vars: CgiVars): Map<string, string> {
-  const env = new Map<string, string>()
+export function mergeVars(vars: CgiVars): Vars {
+  const env: Vars = {}
   if (isPairs(vars)) {
-    for (const [name, value] of vars) {
-      if (name.startsWith('tsgi.')) continue
-      const previous = name.startsWith('HTTP_') ? env.get(name) : undefined
-      env.set(name, previous === undefined ? value : previous + (name === 'HTTP_COOKIE' ? '; ' : ', ') + value)
+    for (let i = 0; i < vars.length; i++) {
+      const pair = vars[i]!
+      const name = pair[0]
+      let value = pair[1]
+      if (name.startsWith('HTTP_')) {
+        const previous = env[name]
+        if (previous !== undefined) value = previous + (name === 'HTTP_COOKIE' ? '; ' : ', ') + value
+      }
+      put(env, name, value)
     }
   } else {
     for (const name of Object.keys(vars)) {
       const value = vars[name]
-      if (typeof value === 'string' && !name.startsWith('tsgi.')) env.set(name, value)
+      if (typeof value === 'string') put(env, name, value)
     }
   }
   return env
+}
+
+function put(env: Vars, name: string, value: string): void {
+  if (name.startsWith('tsgi.') || name === 'HTTP_CONTENT_TYPE' || name === 'HTTP_CONTENT_LENGTH') return
+  if (value === '' && OPTIONAL_META.has(name)) delete env[name]
+  // A variable named __proto__ must stay plain data, not replace the object's prototype.
+  else if (name === '__proto__') Object.defineProperty(env, name, { value, writable: true, enumerable: true, configurable: true })
+  else env[name] = value
 }
 
 function isPairs(vars: CgiVars): vars is ReadonlyArray<readonly [string, string]> {
@@ -155,23 +169,20 @@ function isPairs(vars: CgiVars): vars is ReadonlyArray<readonly [string, string]
 }
 
 // RFC 3875 §4.1.13 (SCRIPT_NAME) and §4.1.5 (PATH_INFO); the rule is explained on buildEnviron.
-function normalisePaths(env: Map<string, string>): void {
-  let script = env.get('SCRIPT_NAME') ?? ''
-  let path = env.get('PATH_INFO') ?? ''
+function normalisePaths(env: Vars): void {
+  let script = env.SCRIPT_NAME ?? ''
+  let path = env.PATH_INFO ?? ''
   if (script === '/') script = ''
   if (script === '' && !path.startsWith('/')) path = '/' + path
-  env.set('SCRIPT_NAME', script)
-  env.set('PATH_INFO', path)
+  env.SCRIPT_NAME = script
+  env.PATH_INFO = path
 }
 
 // RFC 3875 §4.1.14 and §4.1.15 make SERVER_NAME and SERVER_PORT mandatory; when a server leaves them
 // out, use the Host header (RFC 9110 §7.2), then the scheme's default port.
-function serverFallbacks(env: Map<string, string>, scheme: 'http' | 'https'): void {
-  if (!env.get('SERVER_NAME')) {
-    const host = hostName(env.get('HTTP_HOST') ?? '')
-    env.set('SERVER_NAME', host || env.get('SERVER_ADDR') || 'localhost')
-  }
-  if (!env.get('SERVER_PORT')) env.set('SERVER_PORT', scheme === 'https' ? '443' : '80')
+function serverFallbacks(env: Vars, scheme: 'http' | 'https'): void {
+  if (!env.SERVER_NAME) env.SERVER_NAME = hostName(env.HTTP_HOST ?? '') || env.SERVER_ADDR || 'localhost'
+  if (!env.SERVER_PORT) env.SERVER_PORT = scheme === 'https' ? '443' : '80'
 }
 
 /** The host part of a Host header value: `[::1]:8080` gives `[::1]`, `example.org:80` gives `example.org`. */

@@ -21,6 +21,17 @@ export interface ResponseSink {
 export interface RunOptions {
   /** Largest header block (sum of `Name: value\r\n` lines) accepted from the app; default unlimited. */
   maxHeaderBytes?: number
+  /**
+   * The gateway's own view of tsgi.signal, for gateways that create the AbortSignal only when the app
+   * asks for it (an AbortController per request is measurable on a FastCGI hello). Default: the signal.
+   */
+  abort?: AbortState
+}
+
+/** Whether the client went away, and a way to hear when it does. */
+export interface AbortState {
+  readonly aborted: boolean
+  onAbort(listener: () => void): void
 }
 
 /** What happened, for access logs and FastCGI's appStatus. */
@@ -54,7 +65,7 @@ class Run {
   readonly #environ: Environ
   readonly #sink: ResponseSink
   readonly #maxHeaderBytes: number
-  readonly #signal: AbortSignal | undefined
+  readonly #abort: AbortState | undefined
   #pending: Pending | undefined
   #invalid: unknown = undefined
   #sent: Pending | undefined
@@ -70,8 +81,7 @@ class Run {
     this.#environ = environ
     this.#sink = sink
     this.#maxHeaderBytes = options.maxHeaderBytes ?? Infinity
-    const signal = environ['tsgi.signal']
-    this.#signal = signal instanceof AbortSignal ? signal : undefined
+    this.#abort = options.abort ?? signalState(environ['tsgi.signal'])
   }
 
   async execute(app: App): Promise<RunResult> {
@@ -81,7 +91,8 @@ class Run {
       let body = callApp(app, this.#environ, this.startResponse)
       if (isPromise(body)) body = await body
       if (Array.isArray(body)) {
-        await this.#sendArray(body)
+        const wait = this.#sendArray(body)
+        if (wait !== undefined) await wait
       } else {
         iterator = openBody(body)
         await this.#sendIterator(iterator)
@@ -133,18 +144,26 @@ class Run {
     return next
   }
 
-  async #sendArray(body: unknown[]): Promise<void> {
+  /** An array body: its length is known. Synchronous as long as the sink is (the common case). */
+  #sendArray(body: unknown[]): Promise<void> | undefined {
     const chunks = body.map(toBytes)
-    await this.#drainWrites()
-    if (this.#sent === undefined && this.#bytes === 0) {
+    if (this.#writes !== undefined) return this.#drainWrites().then(() => this.#sendChunks(chunks, 0, true))
+    return this.#sendChunks(chunks, 0, true)
+  }
+
+  #sendChunks(chunks: Uint8Array[], from: number, first: boolean): Promise<void> | undefined {
+    if (first && this.#sent === undefined && this.#bytes === 0) {
       let total = 0
       for (const chunk of chunks) total += chunk.byteLength
-      await this.#sendHead(total)
+      const wait = this.#sendHead(total)
+      if (wait !== undefined) return wait.then(() => this.#sendChunks(chunks, from, false))
     }
-    for (const chunk of chunks) {
-      if (this.#suppress || this.#isAborted()) return
-      await this.#emit(chunk)
+    for (let i = from; i < chunks.length; i++) {
+      if (this.#suppress || this.#isAborted()) return undefined
+      const wait = this.#emit(chunks[i]!)
+      if (wait !== undefined) return wait.then(() => this.#sendChunks(chunks, i + 1, false))
     }
+    return undefined
   }
 
   async #sendIterator(iterator: Iterator<Chunk> | AsyncIterator<Chunk>): Promise<void> {
@@ -154,16 +173,24 @@ class Run {
       const step = isPromise(next) ? await this.#raceAbort(next) : next
       if (step === ABORTED) throw ABORTED
       if (step.done) return
-      await this.#emit(toBytes(step.value))
+      const wait = this.#emit(toBytes(step.value))
+      if (wait !== undefined) await wait
       // A HEAD/204/304 response needs nothing past the head: stop pulling (the body is closed below).
       if ((this.#sent !== undefined && this.#suppress) || this.#isAborted()) return
     }
   }
 
-  async #emit(bytes: Uint8Array): Promise<void> {
-    if (bytes.byteLength === 0) return
-    if (this.#sent === undefined) await this.#sendHead(undefined)
-    if (this.#suppress || this.#isAborted()) return
+  #emit(bytes: Uint8Array): Promise<void> | undefined {
+    if (bytes.byteLength === 0) return undefined
+    if (this.#sent === undefined) {
+      const wait = this.#sendHead(undefined)
+      if (wait !== undefined) return wait.then(() => this.#emitBody(bytes))
+    }
+    return this.#emitBody(bytes)
+  }
+
+  #emitBody(bytes: Uint8Array): Promise<void> | undefined {
+    if (this.#suppress || this.#isAborted()) return undefined
     if (this.#declared !== undefined && this.#bytes + bytes.byteLength > this.#declared) {
       throw new TsgiError(
         'ERR_CONTENT_LENGTH_MISMATCH',
@@ -171,12 +198,11 @@ class Run {
       )
     }
     this.#bytes += bytes.byteLength
-    const wait = this.#sink.body(bytes)
-    if (wait !== undefined) await wait
+    return this.#sink.body(bytes) ?? undefined
   }
 
   /** Headers go out with the first non-empty chunk, or at the end for an empty body (SPEC §4.2). */
-  async #sendHead(knownLength: number | undefined): Promise<void> {
+  #sendHead(knownLength: number | undefined): Promise<void> | undefined {
     const pending = this.#pending
     if (pending === undefined) {
       throw this.#invalid ?? new TsgiError('ERR_NO_START_RESPONSE', 'tsgi: the app returned a body without calling startResponse')
@@ -194,8 +220,7 @@ class Run {
     }
     if (this.#maxHeaderBytes !== Infinity) this.#checkSize(pending)
     this.#sent = pending
-    const wait = this.#sink.head(code, reason, headers)
-    if (wait !== undefined) await wait
+    return this.#sink.head(code, reason, headers) ?? undefined
   }
 
   #checkSize({ code, reason, headers }: Pending): void {
@@ -212,8 +237,11 @@ class Run {
   /** The body ended well: send a head for an empty body, check the length, end. */
   async #finish(): Promise<unknown> {
     try {
-      await this.#drainWrites()
-      if (this.#sent === undefined) await this.#sendHead(this.#bytes === 0 ? 0 : undefined)
+      if (this.#writes !== undefined) await this.#drainWrites()
+      if (this.#sent === undefined) {
+        const wait = this.#sendHead(this.#bytes === 0 ? 0 : undefined)
+        if (wait !== undefined) await wait
+      }
       if (this.#isAborted()) return undefined
       if (this.#declared !== undefined && !this.#suppress && this.#bytes < this.#declared) {
         throw new TsgiError(
@@ -221,7 +249,8 @@ class Run {
           `tsgi: app sent ${this.#bytes} bytes, less than its Content-Length of ${this.#declared}`,
         )
       }
-      await this.#sink.end()
+      const wait = this.#sink.end()
+      if (wait !== undefined) await wait
       return undefined
     } catch (err) {
       return err
@@ -284,15 +313,15 @@ class Run {
   }
 
   #raceAbort<T>(step: Promise<T>): Promise<T | typeof ABORTED> {
-    const signal = this.#signal
-    if (signal === undefined) return step
-    if (signal.aborted) return Promise.resolve(ABORTED)
-    this.#aborted ??= new Promise((resolve) => signal.addEventListener('abort', () => resolve(ABORTED), { once: true }))
+    const abort = this.#abort
+    if (abort === undefined) return step
+    if (abort.aborted) return Promise.resolve(ABORTED)
+    this.#aborted ??= new Promise((resolve) => abort.onAbort(() => resolve(ABORTED)))
     return Promise.race([step, this.#aborted])
   }
 
   #isAborted(): boolean {
-    return this.#signal?.aborted === true
+    return this.#abort?.aborted === true
   }
 
   #where(): string {
@@ -313,6 +342,17 @@ const REASONS: Record<number, string> = {
   400: 'Bad Request',
   413: 'Content Too Large',
   500: 'Internal Server Error',
+}
+
+/** tsgi.signal seen as an AbortState (gateways that pass no RunOptions.abort). */
+function signalState(signal: unknown): AbortState | undefined {
+  if (!(signal instanceof AbortSignal)) return undefined
+  return {
+    get aborted() {
+      return signal.aborted
+    },
+    onAbort: (listener) => signal.addEventListener('abort', listener, { once: true }),
+  }
 }
 
 function openBody(body: Body): Iterator<Chunk> | AsyncIterator<Chunk> {

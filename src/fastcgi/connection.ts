@@ -26,6 +26,7 @@ export class ResponderConnection implements RequestHost {
   #timer: NodeJS.Timeout | undefined
   #stallTimer: NodeJS.Timeout | undefined
   #timerKind: 'idle' | 'params' | undefined
+  #deadline = 0
   #flushQueued = false
   #dead = false
   #closing = false
@@ -95,7 +96,7 @@ export class ResponderConnection implements RequestHost {
   pauseInput(request: FastcgiRequest): void {
     if (this.options.multiplex) {
       // A multiplexed connection is shared: one request that stops reading must not stall the others.
-      request.abort(`request ${request.id} left more than ${this.options.multiplexBufferBytes} bytes of STDIN unread`)
+      request.cancel(`request ${request.id} left more than ${this.options.multiplexBufferBytes} bytes of STDIN unread`)
       return
     }
     this.#pausedBy.add(request)
@@ -133,7 +134,8 @@ export class ResponderConnection implements RequestHost {
       this.destroy(`protocol error: ${err instanceof Error ? err.message : String(err)}`)
       return
     }
-    this.#writeOut()
+    // In-protocol replies and what the requests just queued leave together, at the end of this turn.
+    if (this.proto.outputSize > 0 || this.proto.shouldClose) this.#scheduleFlush()
   }
 
   #handle(event: ApplicationEvent): void {
@@ -159,11 +161,11 @@ export class ResponderConnection implements RequestHost {
         return this.#slots.get(event.requestId)?.request.data?.end()
       case 'abort':
         // Spec §5.4: the app answers END_REQUEST; ours goes out when its run ends (#finish).
-        return this.#slots.get(event.requestId)?.request.abort('ABORT_REQUEST from the web server')
+        return this.#slots.get(event.requestId)?.request.cancel('ABORT_REQUEST from the web server')
       case 'rejected':
         return // answered in-protocol already (CANT_MPX_CONN, OVERLOADED, UNKNOWN_ROLE)
       case 'closed':
-        for (const slot of this.#slots.values()) slot.request.abort('connection closed by the web server')
+        for (const slot of this.#slots.values()) slot.request.cancel('connection closed by the web server')
         if (this.#slots.size === 0) this.#end()
         return
     }
@@ -240,11 +242,15 @@ export class ResponderConnection implements RequestHost {
   #scheduleFlush(): void {
     if (this.#flushQueued) return
     this.#flushQueued = true
-    // After the current promise jobs: head, body and END_REQUEST of a small response leave in one write.
-    process.nextTick(() => {
-      this.#flushQueued = false
-      this.#writeOut()
-    })
+    // After this turn of the event loop (every promise job and tick included): head, body and
+    // END_REQUEST of a small response leave in one write. A nextTick would run before the promise jobs
+    // that end the request, and cost a second write syscall per request.
+    setImmediate(this.#flushNow)
+  }
+
+  readonly #flushNow = (): void => {
+    this.#flushQueued = false
+    this.#writeOut()
   }
 
   #writeOut(): void {
@@ -277,7 +283,7 @@ export class ResponderConnection implements RequestHost {
     if (this.#dead) return
     this.#writeParts()
     this.#dead = true
-    this.#clearTimer()
+    this.#stopTimer()
     this.#closeSocket()
   }
 
@@ -292,8 +298,8 @@ export class ResponderConnection implements RequestHost {
 
   #teardown(reason: string): void {
     this.#dead = true
-    this.#clearTimer()
-    for (const slot of this.#slots.values()) slot.request.abort(reason)
+    this.#stopTimer()
+    for (const slot of this.#slots.values()) slot.request.cancel(reason)
     this.#slots.clear()
     this.#wakeWriters()
   }
@@ -303,19 +309,38 @@ export class ResponderConnection implements RequestHost {
     this.#arm('idle')
   }
 
+  /**
+   * One lazily re-armed timer per connection: arming sets a deadline, and the timer, when it fires
+   * early, sleeps again until the deadline. A kept connection serving requests back to back then costs
+   * no setTimeout/clearTimeout per request.
+   */
   #arm(kind: 'idle' | 'params'): void {
-    this.#clearTimer()
     const ms = kind === 'idle' ? this.options.idleTimeoutMs : this.options.paramsTimeoutMs
     this.#timerKind = kind
+    this.#deadline = Date.now() + ms
+    if (this.#timer === undefined) this.#sleep(ms)
+  }
+
+  #sleep(ms: number): void {
     this.#timer = setTimeout(() => {
-      this.destroy(kind === 'idle' ? `idle for ${ms} ms` : `PARAMS not received within ${ms} ms`)
+      this.#timer = undefined
+      const kind = this.#timerKind
+      if (kind === undefined || this.#dead) return
+      const left = this.#deadline - Date.now()
+      if (left > 0) return this.#sleep(left)
+      const limit = kind === 'idle' ? this.options.idleTimeoutMs : this.options.paramsTimeoutMs
+      this.destroy(kind === 'idle' ? `idle for ${limit} ms` : `PARAMS not received within ${limit} ms`)
     }, ms)
     this.#timer.unref()
   }
 
   #clearTimer(): void {
+    this.#timerKind = undefined
+  }
+
+  #stopTimer(): void {
+    this.#timerKind = undefined
     if (this.#timer !== undefined) clearTimeout(this.#timer)
     this.#timer = undefined
-    this.#timerKind = undefined
   }
 }

@@ -2,7 +2,8 @@
 // STDIN/DATA into tsgi.input / tsgi.fastcgi.data, and the engine's response out as STDOUT records.
 import type { App, ErrorStream, FastcgiRole, HeaderList } from '../app.js'
 import { buildEnviron, contentLengthOf } from '../cgi/environ.js'
-import { encodeLatin1, formatCgiHead } from '../cgi/response.js'
+import { formatCgiHead } from '../cgi/response.js'
+import { LazyAbort } from '../core/abort.js'
 import { runApp, type ResponseSink, type RunResult } from '../core/engine.js'
 import { BodyInput } from '../core/input.js'
 import { TsgiError } from '../errors.js'
@@ -32,14 +33,28 @@ const ROLE_NAMES: Record<number, FastcgiRole> = {
 }
 
 const encoder = new TextEncoder()
+const EXTRAS_KEY = 'tsgi.fastcgi.connection_id'
 
-export class FastcgiRequest {
+/** tsgi.errors for one request: STDERR records while it lives (spec §6.1), then the responder log. */
+class StderrStream implements ErrorStream {
+  constructor(readonly request: FastcgiRequest) {}
+
+  write(message: string): void {
+    const { host, id } = this.request
+    if (!host.stderr(id, encoder.encode(message))) host.options.log(message)
+    else void host.flush()
+  }
+}
+
+/** One request; it is also the engine's ResponseSink (methods, not per-request closures: this is hot). */
+export class FastcgiRequest implements ResponseSink {
   readonly id: number
   readonly keepConn: boolean
-  readonly controller = new AbortController()
+  readonly abortState = new LazyAbort()
   input: BodyInput | undefined
   data: BodyInput | undefined
   #failed = false
+  #head: Buffer | undefined
 
   constructor(
     readonly host: RequestHost,
@@ -53,36 +68,38 @@ export class FastcgiRequest {
   run(app: App): Promise<RunResult> {
     const { options } = this.host
     const role = ROLE_NAMES[this.event.role] ?? 'RESPONDER'
+    const errors = new StderrStream(this)
     let environ
     try {
       environ = buildEnviron(this.event.params, {
         // FastCGI spec §6.3: an Authorizer gets no STDIN (mod_authnz_fcgi and lighttpd send none, F-25).
         input: (length) => (this.input = role === 'AUTHORIZER' ? BodyInput.empty() : this.#makeInput(length)),
-        errors: this.#errors,
-        signal: this.controller.signal,
+        errors,
+        signal: () => this.abortState.signal,
         multithread: false,
         multiprocess: false,
         runOnce: false,
         fastcgiRole: role,
         fastcgiData: role === 'FILTER' ? (this.data = this.#makeData()) : undefined,
-        extras: { 'tsgi.fastcgi.connection_id': this.host.connectionId },
       })
     } catch (err) {
       // No usable environ (no REQUEST_METHOD, bad CONTENT_LENGTH): answer without the app.
-      return this.#reject(err)
+      return this.#reject(err, errors)
     }
+    ;(environ as Record<string, unknown>)[EXTRAS_KEY] = this.host.connectionId
     const declared = this.input?.expected
     if (declared !== undefined && declared > options.maxBodyBytes) {
-      return this.#reject(new TsgiError('ERR_BODY_TOO_LARGE', `fcgi: CONTENT_LENGTH ${declared} is over the limit of ${options.maxBodyBytes}`, { status: 413 }))
+      const error = new TsgiError('ERR_BODY_TOO_LARGE', `fcgi: CONTENT_LENGTH ${declared} is over the limit of ${options.maxBodyBytes}`, { status: 413 })
+      return this.#reject(error, errors)
     }
-    return runApp(app, environ, this.#sink, { maxHeaderBytes: options.maxHeaderBytes })
+    return runApp(app, environ, this, { maxHeaderBytes: options.maxHeaderBytes, abort: this.abortState })
   }
 
   /** ABORT_REQUEST (spec §5.4) or a lost connection: tsgi.signal fires, the input fails. */
-  abort(reason: string): void {
-    if (this.controller.signal.aborted) return
+  cancel(reason: string): void {
+    if (this.abortState.aborted) return
     const error = new TsgiError('ERR_ABORTED', `fcgi: ${reason}`)
-    this.controller.abort(error)
+    this.abortState.abort(error)
     this.input?.fail(error)
     this.data?.fail(error)
   }
@@ -91,14 +108,39 @@ export class FastcgiRequest {
     return this.#failed
   }
 
+  // --- ResponseSink ---
+
+  head(status: number, reason: string, headers: HeaderList): void {
+    // Held until the first body chunk or the end: the header block and the start of the body then
+    // leave in ONE STDOUT record. mod_authnz_fcgi keeps only the body bytes of the record that ends
+    // the headers (a denial's body is lost otherwise), and OpenBSD httpd reads headers from the first
+    // record only. A small response leaves in one write with its END_REQUEST.
+    const text = formatCgiHead(status, reason, headers, { localRedirect: this.host.options.localRedirect })
+    this.#head = Buffer.from(text, 'latin1') // header values are ISO-8859-1 (RFC 9110 §5.5), checked by the engine
+  }
+
+  body(chunk: Uint8Array): Promise<void> | undefined {
+    if (!this.host.stdout(this.id, this.#withHead(chunk))) return undefined
+    return this.host.flush()
+  }
+
+  end(): void {
+    this.#flushHead()
+  }
+
+  abort(): void {
+    this.#flushHead()
+    this.#failed = true
+    this.host.fail(this)
+  }
+
   #makeInput(length: number | undefined): BodyInput {
     const { options } = this.host
-    const multiplexed = options.multiplex
     return new BodyInput({
       expectedLength: length,
       limit: options.maxBodyBytes,
       // Multiplexed: never pause the shared socket for one request; it may buffer up to its own cap.
-      highWaterMark: multiplexed ? options.multiplexBufferBytes : 64 * 1024,
+      highWaterMark: options.multiplex ? options.multiplexBufferBytes : 64 * 1024,
       onPause: () => this.host.pauseInput(this),
       onResume: () => this.host.resumeInput(this),
     })
@@ -110,49 +152,19 @@ export class FastcgiRequest {
     return new BodyInput({ expectedLength: contentLengthOf(pair?.[1]), limit: this.host.options.maxBodyBytes })
   }
 
-  /** tsgi.errors: STDERR records while the request lives (spec §6.1), then the responder log. */
-  readonly #errors: ErrorStream = {
-    write: (message: string) => {
-      if (!this.host.stderr(this.id, encoder.encode(message))) this.host.options.log(message)
-      else void this.host.flush()
-    },
-  }
-
-  readonly #sink: ResponseSink = {
-    head: (status: number, reason: string, headers: HeaderList) => {
-      // Held until the first body chunk or the end: the header block and the start of the body then
-      // leave in ONE STDOUT record. mod_authnz_fcgi keeps only the body bytes of the record that ends
-      // the headers (a denial's body is lost otherwise), and OpenBSD httpd reads headers from the first
-      // record only. A small response leaves in one write with its END_REQUEST.
-      this.#head = encodeLatin1(formatCgiHead(status, reason, headers, { localRedirect: this.host.options.localRedirect }))
-    },
-    body: (chunk: Uint8Array) => {
-      if (!this.host.stdout(this.id, this.#withHead(chunk))) return
-      return this.host.flush()
-    },
-    end: () => {
-      this.#flushHead()
-    },
-    abort: () => {
-      this.#flushHead()
-      this.#failed = true
-      this.host.fail(this)
-    },
-  }
-
-  #head: Uint8Array | undefined
-
   /** The held header block joined with as much of `chunk` as fits one record (65535 bytes). */
   #withHead(chunk: Uint8Array): Uint8Array {
     const head = this.#head
     if (head === undefined) return chunk
     this.#head = undefined
     const room = Math.max(0, MAX_CONTENT_LENGTH - head.length)
-    const joined = new Uint8Array(head.length + Math.min(room, chunk.length))
+    const take = Math.min(room, chunk.length)
+    const joined = Buffer.allocUnsafe(head.length + take)
     joined.set(head)
-    joined.set(chunk.subarray(0, room), head.length)
-    if (chunk.length > room) this.host.stdout(this.id, joined) // the rest follows as its own records
-    return chunk.length > room ? chunk.subarray(room) : joined
+    joined.set(take === chunk.length ? chunk : chunk.subarray(0, take), head.length)
+    if (chunk.length === take) return joined
+    this.host.stdout(this.id, joined) // the rest follows as its own records
+    return chunk.subarray(take)
   }
 
   #flushHead(): void {
@@ -161,16 +173,16 @@ export class FastcgiRequest {
     this.#head = undefined
   }
 
-  async #reject(error: unknown): Promise<RunResult> {
+  #reject(error: unknown, errors: ErrorStream): Promise<RunResult> {
     const status = error instanceof TsgiError && error.status >= 400 ? error.status : 500
     const reason = status === 413 ? 'Content Too Large' : status === 400 ? 'Bad Request' : 'Internal Server Error'
-    this.#errors.write(`${error instanceof Error ? error.message : String(error)}\n`)
+    errors.write(`${error instanceof Error ? error.message : String(error)}\n`)
     const text = `${reason}\n`
-    this.#sink.head(status, reason, [
+    this.head(status, reason, [
       ['Content-Type', 'text/plain; charset=utf-8'],
       ['Content-Length', String(text.length)],
     ])
     this.host.stdout(this.id, this.#withHead(encoder.encode(text)))
-    return { status, bytes: text.length, error, aborted: false }
+    return Promise.resolve({ status, bytes: text.length, error, aborted: false })
   }
 }
