@@ -158,7 +158,11 @@ export function mergeVars(vars: CgiVars): Vars {
 
 function put(env: Vars, name: string, value: string): void {
   if (name.startsWith('tsgi.') || name === 'HTTP_CONTENT_TYPE' || name === 'HTTP_CONTENT_LENGTH') return
-  if (value === '' && OPTIONAL_META.has(name)) delete env[name]
+  if (value === '' && (OPTIONAL_META.has(name) || name === 'CONTENT_LENGTH')) {
+    // Skipped, not stored then deleted: a delete turns the object into a slow dictionary (nginx sends
+    // CONTENT_TYPE='' and CONTENT_LENGTH='' on every GET).
+    if (env[name] !== undefined) delete env[name]
+  }
   // A variable named __proto__ must stay plain data, not replace the object's prototype.
   else if (name === '__proto__') Object.defineProperty(env, name, { value, writable: true, enumerable: true, configurable: true })
   else env[name] = value

@@ -15,7 +15,8 @@ interface RequestSlot {
   request: FastcgiRequest
   draining: boolean
   drained: number
-  stdinEnded: () => void
+  /** Set while the responder drains this request's unread STDIN. */
+  onStdinEnd: (() => void) | undefined
 }
 
 export class ResponderConnection implements RequestHost {
@@ -153,7 +154,7 @@ export class ResponderConnection implements RequestHost {
       case 'stdin-end': {
         const slot = this.#slots.get(event.requestId)
         slot?.request.input?.end()
-        return slot?.stdinEnded()
+        return slot?.onStdinEnd?.()
       }
       case 'data':
         return this.#slots.get(event.requestId)?.request.data?.push(event.data)
@@ -173,22 +174,19 @@ export class ResponderConnection implements RequestHost {
 
   #start(id: number, request: FastcgiRequest): void {
     if (this.#timerKind === 'params' || this.#timerKind === 'idle') this.#clearTimer()
-    let stdinEnded!: () => void
-    const ended = new Promise<void>((resolve) => (stdinEnded = resolve))
-    const slot: RequestSlot = { request, draining: false, drained: 0, stdinEnded }
+    const slot: RequestSlot = { request, draining: false, drained: 0, onStdinEnd: undefined }
     this.#slots.set(id, slot)
     request.run(this.app).then(
-      (result) => this.#finish(slot, result, ended),
-      (err: unknown) => this.#finish(slot, { status: 0, bytes: 0, error: err, aborted: false }, ended),
+      (result) => this.#finish(slot, result),
+      (err: unknown) => this.#finish(slot, { status: 0, bytes: 0, error: err, aborted: false }),
     )
   }
 
   /** The app is done: end STDOUT, drain unread STDIN (S-21), then END_REQUEST exactly once. */
-  async #finish(slot: RequestSlot, result: RunResult, stdinEnded: Promise<void>): Promise<void> {
+  #finish(slot: RequestSlot, result: RunResult): void {
     const { request } = slot
     const id = request.id
-    // A body whose last chunk crossed the high-water mark leaves the input paused: BodyInput never resumes
-    // an ended body, so without this a kept connection would never read its next request.
+    // A body whose last chunk crossed the high-water mark may have left the socket paused for it.
     this.resumeInput(request)
     const info = this.proto.request(id)
     if (this.#dead || info === undefined || request.failed) {
@@ -196,14 +194,19 @@ export class ResponderConnection implements RequestHost {
       return
     }
     if (!info.stdoutEnded) this.proto.endStdout(id)
-    if (!info.stdinEnded && !info.aborted && info.role !== Role.Authorizer) {
-      // Apache answers 503 "Broken pipe (sending stdin)" when we close on unread STDIN, and nginx reuses
-      // request id 1 on a kept connection: leftover STDIN must be read before the id is free again.
-      this.#writeOut()
-      if (!(await this.#drain(slot, stdinEnded))) return this.destroy(`request ${id} did not finish sending STDIN`)
-      if (this.#dead) return
-    }
-    this.proto.endRequest(id, result.error === undefined || result.aborted ? 0 : 1)
+    const appStatus = result.error === undefined || result.aborted ? 0 : 1
+    if (info.stdinEnded || info.aborted || info.role === Role.Authorizer) return this.#endRequest(id, appStatus)
+    // Apache answers 503 "Broken pipe (sending stdin)" when we close on unread STDIN, and nginx reuses
+    // request id 1 on a kept connection: leftover STDIN must be read before the id is free again.
+    this.#writeOut()
+    void this.#drain(slot).then((drained) => {
+      if (!drained) this.destroy(`request ${id} did not finish sending STDIN`)
+      else if (!this.#dead) this.#endRequest(id, appStatus)
+    })
+  }
+
+  #endRequest(id: number, appStatus: number): void {
+    this.proto.endRequest(id, appStatus)
     this.#slots.delete(id)
     this.served++
     this.#scheduleFlush()
@@ -213,17 +216,18 @@ export class ResponderConnection implements RequestHost {
     }
   }
 
-  async #drain(slot: RequestSlot, stdinEnded: Promise<void>): Promise<boolean> {
+  /** Reads and drops the rest of a request's STDIN; false when it does not end within drainTimeoutMs. */
+  #drain(slot: RequestSlot): Promise<boolean> {
     slot.draining = true
     void slot.request.input?.discard()
     this.resumeInput(slot.request)
-    let timer: NodeJS.Timeout | undefined
-    const timeout = new Promise<boolean>((resolve) => {
-      timer = setTimeout(() => resolve(false), this.options.drainTimeoutMs)
+    return new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => resolve(false), this.options.drainTimeoutMs)
+      slot.onStdinEnd = () => {
+        clearTimeout(timer)
+        resolve(true)
+      }
     })
-    const done = await Promise.race([stdinEnded.then(() => true), timeout])
-    clearTimeout(timer)
-    return done
   }
 
   // --- output ---
