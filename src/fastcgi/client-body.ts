@@ -1,6 +1,7 @@
 // The FastCGI client's response body: a queue the connection pushes STDOUT into and one consumer pulls
 // from; above its high-water mark it asks the connection to stop reading (backpressure).
 import { TsgiError } from '../errors.js'
+import { concatBytes } from './protocol/index.js'
 
 /** The response body: a queue the connection pushes into and one consumer pulls from. */
 export class BodyQueue implements AsyncIterable<Uint8Array> {
@@ -64,7 +65,7 @@ export class BodyQueue implements AsyncIterable<Uint8Array> {
   async bytes(): Promise<Uint8Array> {
     const parts: Uint8Array[] = []
     for await (const chunk of this) parts.push(chunk)
-    return concatAll(parts)
+    return parts.length === 1 ? parts[0]! : concatBytes(parts)
   }
 
   #setPaused(paused: boolean): void {
@@ -79,15 +80,3 @@ export class BodyQueue implements AsyncIterable<Uint8Array> {
   }
 }
 
-function concatAll(parts: Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return parts[0]!
-  let total = 0
-  for (const part of parts) total += part.length
-  const out = new Uint8Array(total)
-  let at = 0
-  for (const part of parts) {
-    out.set(part, at)
-    at += part.length
-  }
-  return out
-}

@@ -4,6 +4,7 @@ import type { Socket } from 'node:net'
 import { TsgiError } from '../errors.js'
 import type { Exchange } from './client-exchange.js'
 import { WebServerConnection } from './protocol/index.js'
+import { writeRecords } from './write.js'
 
 /** One socket and its protocol state; `requests` maps active ids to their exchanges. */
 export class Connection {
@@ -22,13 +23,7 @@ export class Connection {
   /** Writes the queued records; false when the socket asks us to wait for 'drain'. */
   flush(): boolean {
     if (this.dead) return true
-    const parts = this.proto.takeOutput()
-    if (parts.length === 1) this.socket.write(parts[0]!)
-    else if (parts.length > 1) {
-      this.socket.cork()
-      for (const part of parts) this.socket.write(part)
-      this.socket.uncork()
-    }
+    writeRecords(this.socket, this.proto.takeOutput())
     return !this.socket.writableNeedDrain
   }
 

@@ -6,6 +6,7 @@ import type { RunResult } from '../core/engine.js'
 import type { ResolvedOptions } from './options.js'
 import { ApplicationConnection, NEED_DATA, Role, type ApplicationEvent } from './protocol/index.js'
 import { FastcgiRequest, type RequestHost } from './request.js'
+import { writeRecords } from './write.js'
 
 const ROLES = { RESPONDER: Role.Responder, AUTHORIZER: Role.Authorizer, FILTER: Role.Filter } as const
 /** Past this much queued output, write now instead of at the end of the tick. */
@@ -264,13 +265,7 @@ export class ResponderConnection implements RequestHost {
   }
 
   #writeParts(): void {
-    const parts = this.proto.takeOutput()
-    if (parts.length === 1) this.socket.write(parts[0]!)
-    else if (parts.length > 1) {
-      this.socket.cork()
-      for (const part of parts) this.socket.write(part)
-      this.socket.uncork()
-    }
+    writeRecords(this.socket, this.proto.takeOutput())
   }
 
   #wakeWriters(): void {

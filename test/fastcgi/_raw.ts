@@ -1,7 +1,11 @@
 // Helpers for the responder tests: a responder on loopback that records its log, and a raw web-server
 // peer that sends hand-built records and keeps every record it receives (foreign ids and all), so the
 // tests can check what a lenient client would hide (FastCGI spec §3.3, §5; protocol.md §2.2).
+import { mkdtempSync, rmSync } from 'node:fs'
 import { connect, type Socket } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll } from 'vitest'
 import type { App } from '../../src/app.js'
 import { FastcgiClient } from '../../src/fastcgi/client.js'
 import { serveFastcgi, type FastcgiOptions, type FastcgiServer } from '../../src/fastcgi/index.js'
@@ -33,6 +37,20 @@ export async function responder(options: FastcgiOptions = {}, app: App = conform
 /** CGI params for a conformance request, mounted at /app. */
 export function vars(path: string, more: Partial<ConfRequest> = {}): Array<[string, string]> {
   return cgiVars({ path, ...more }, '/app')
+}
+
+/**
+ * A temp dir for the fixture's marker files (its slow routes record there when they start and when
+ * tsgi.signal fires), removed after the file's tests. The function names a fresh file in it.
+ */
+export function useScratch(prefix: string): () => string {
+  let dir = ''
+  let files = 0
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), prefix))
+  })
+  afterAll(() => rmSync(dir, { recursive: true, force: true }))
+  return () => join(dir, `m${++files}`)
 }
 
 // --- record builders ---

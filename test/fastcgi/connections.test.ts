@@ -1,9 +1,7 @@
 // Connection-level behaviour of the responder: KEEP_CONN both ways (spec §5.1, F-14), draining unread
 // STDIN (S-21), CANT_MPX_CONN and OVERLOADED (F-15, F-16), multiplexing, and ABORT_REQUEST or a closed
 // socket firing tsgi.signal (spec §5.4, F-24, S-13).
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { existsSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { waitForFile } from '../_conformance.js'
 import {
@@ -22,22 +20,19 @@ import {
   vars,
   type RawRecord,
   type TestResponder,
+  useScratch,
 } from './_raw.js'
 
 let server: TestResponder
-let scratch: string
 beforeAll(async () => {
   server = await responder()
-  scratch = mkdtempSync(join(tmpdir(), 'tsgi-fcgi-conn-'))
 })
 afterAll(async () => {
   await server.close()
-  rmSync(scratch, { recursive: true, force: true })
 })
 
-let files = 0
 /** A fresh path for the fixture's slow routes to record into (`<path>.started`, `.signal`, `.done`). */
-const marker = (): string => join(scratch, `m${++files}`)
+const marker = useScratch('tsgi-fcgi-conn-')
 const ends = (records: RawRecord[]): RawRecord[] => records.filter((r) => r.type === T.EndRequest)
 const hex = (record: RawRecord | undefined): string =>
   record === undefined ? '' : Buffer.concat([Buffer.from([1, record.type, record.requestId >> 8, record.requestId & 255, 0, record.content.length, 0, 0]), record.content]).toString('hex')

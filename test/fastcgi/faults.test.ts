@@ -1,8 +1,5 @@
 // Misbehaving web servers and apps (protocol.md §4: S-07, S-09, S-11..S-14): each fault costs at most its
 // own connection, and afterwards a normal request on a fresh connection still succeeds.
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { concatBytes, encodeRecord } from '../../src/fastcgi/protocol/index.js'
 import {
@@ -19,22 +16,19 @@ import {
   T,
   vars,
   type TestResponder,
+  useScratch,
 } from './_raw.js'
 
 let server: TestResponder
-let scratch: string
 beforeAll(async () => {
   server = await responder({ paramsTimeoutMs: 300, idleTimeoutMs: 5000 })
-  scratch = mkdtempSync(join(tmpdir(), 'tsgi-fcgi-faults-'))
 })
 afterAll(async () => {
   await server.close()
-  rmSync(scratch, { recursive: true, force: true })
 })
 
-let files = 0
 /** A fresh path for the fixture's slow routes to record into. */
-const marker = (): string => join(scratch, `m${++files}`)
+const marker = useScratch('tsgi-fcgi-faults-')
 
 /** Waits until no request is running on the responder (bounded: a failing test's limit). */
 async function settled(target: TestResponder = server): Promise<number> {
