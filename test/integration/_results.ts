@@ -1,6 +1,6 @@
 // The compatibility table the suite writes to docs/COMPATIBILITY.md: one row per web-server path with
 // what the checks observed. Deterministic (no timestamps, fixed order) so the README can include it.
-import { writeFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { ROOT } from './_harness.js'
 
@@ -99,4 +99,18 @@ export function writeCompatibility(versions: string[], quirks: string[]): void {
     '',
   ].join('\n')
   writeFileSync(join(ROOT, 'docs/COMPATIBILITY.md'), text)
+  writeReadmeTable(table)
+}
+
+const README_START = '<!-- compatibility table: written by test/integration/_results.ts -->'
+const README_END = '<!-- end of compatibility table -->'
+
+/** The README carries the same table, between its two markers (the rest of the README is left alone). */
+function writeReadmeTable(table: string): void {
+  const path = join(ROOT, 'README.md')
+  const readme = readFileSync(path, 'utf8')
+  const start = readme.indexOf(README_START)
+  const end = readme.indexOf(README_END)
+  if (start === -1 || end < start) return
+  writeFileSync(path, `${readme.slice(0, start + README_START.length)}\n${table}\n${readme.slice(end)}`)
 }
