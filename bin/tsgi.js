@@ -1,7 +1,7 @@
-#!/usr/bin/env -S node --max-semi-space-size=4
+#!/usr/bin/env -S node --max-semi-space-size=2
 // The `tsgi` command: runs the built CLI (dist/cli/main.js), or in a checkout without a build, the
 // TypeScript sources through tsx. The only place besides src/cli/main.ts that exits the process.
-// The shebang caps V8's young generation at 4 MiB per semi-space: a resident FastCGI responder then stays
+// The shebang caps V8's young generation at 2 MiB per semi-space: a resident FastCGI responder then stays
 // under 80 MB RSS at 64 busy connections (3 x 16 MiB by default), at the same throughput.
 // TSGI_FROM_SOURCE=1 runs the sources even when dist/ exists (a stale build must not be what a test runs).
 import { existsSync } from 'node:fs'
