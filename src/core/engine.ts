@@ -26,6 +26,8 @@ export interface RunOptions {
    * asks for it (an AbortController per request is measurable on a FastCGI hello). Default: the signal.
    */
   abort?: AbortState
+  /** Turns string chunks into UTF-8 bytes (SPEC §5.2). Default TextEncoder; I/O gateways pass Buffer.from. */
+  encode?: (text: string) => Uint8Array
 }
 
 /** Whether the client went away, and a way to hear when it does. */
@@ -52,6 +54,7 @@ export function runApp(app: App, environ: Environ, sink: ResponseSink, options: 
 }
 
 const encoder = new TextEncoder()
+const encodeUtf8 = (text: string): Uint8Array => encoder.encode(text)
 const NOOP = (): void => {}
 const ABORTED = Symbol('aborted')
 
@@ -65,6 +68,7 @@ class Run {
   readonly #environ: Environ
   readonly #sink: ResponseSink
   readonly #maxHeaderBytes: number
+  readonly #toBytes: (chunk: unknown) => Uint8Array
   readonly #abort: AbortState | undefined
   #pending: Pending | undefined
   #invalid: unknown = undefined
@@ -81,6 +85,8 @@ class Run {
     this.#environ = environ
     this.#sink = sink
     this.#maxHeaderBytes = options.maxHeaderBytes ?? Infinity
+    const encode = options.encode ?? encodeUtf8
+    this.#toBytes = (chunk) => toBytes(chunk, encode)
     this.#abort = options.abort ?? signalState(environ['tsgi.signal'])
   }
 
@@ -133,7 +139,7 @@ class Run {
     if (this.#bodyDone) {
       next = Promise.reject(new TsgiError('ERR_INVALID_STATE', 'tsgi: write() called after the response ended'))
     } else {
-      const bytes = toBytes(chunk)
+      const bytes = this.#toBytes(chunk)
       next = (this.#writes ?? Promise.resolve()).then(() => this.#emit(bytes))
       this.#writes = next.catch((err: unknown) => {
         this.#writeError ??= err
@@ -146,7 +152,7 @@ class Run {
 
   /** An array body: its length is known. Synchronous as long as the sink is (the common case). */
   #sendArray(body: unknown[]): Promise<void> | undefined {
-    const chunks = body.map(toBytes)
+    const chunks = body.map(this.#toBytes)
     if (this.#writes !== undefined) return this.#drainWrites().then(() => this.#sendChunks(chunks, 0, true))
     return this.#sendChunks(chunks, 0, true)
   }
@@ -173,7 +179,7 @@ class Run {
       const step = isPromise(next) ? await this.#raceAbort(next) : next
       if (step === ABORTED) throw ABORTED
       if (step.done) return
-      const wait = this.#emit(toBytes(step.value))
+      const wait = this.#emit(this.#toBytes(step.value))
       if (wait !== undefined) await wait
       // A HEAD/204/304 response needs nothing past the head: stop pulling (the body is closed below).
       if ((this.#sent !== undefined && this.#suppress) || this.#isAborted()) return
@@ -364,9 +370,9 @@ function openBody(body: Body): Iterator<Chunk> | AsyncIterator<Chunk> {
   throw new TsgiError('ERR_BAD_BODY', `tsgi: the app must return an iterable body, got ${describeType(body)}`)
 }
 
-function toBytes(chunk: unknown): Uint8Array {
+function toBytes(chunk: unknown, encode: (text: string) => Uint8Array): Uint8Array {
   if (chunk instanceof Uint8Array) return chunk
-  if (typeof chunk === 'string') return encoder.encode(chunk)
+  if (typeof chunk === 'string') return encode(chunk)
   throw new TsgiError('ERR_BAD_BODY', `tsgi: body chunks must be Uint8Array or string, got ${describeType(chunk)}`)
 }
 

@@ -27,17 +27,28 @@ export const HOP_BY_HOP = new Set([
 ])
 
 export interface ParsedStatus {
-  code: number
-  reason: string
+  readonly code: number
+  readonly reason: string
 }
+
+// Apps answer with a handful of constant status strings: remember them (bounded) instead of running
+// the pattern and allocating its match on every response.
+const knownStatus = new Map<string, ParsedStatus>()
+const KNOWN_STATUS_MAX = 256
 
 /** Parses `"NNN reason"`; throws ERR_BAD_STATUS with the offending value. */
 export function parseStatus(status: unknown): ParsedStatus {
+  if (typeof status === 'string') {
+    const known = knownStatus.get(status)
+    if (known !== undefined) return known
+  }
   const match = typeof status === 'string' ? STATUS.exec(status) : null
   if (match === null) {
     throw new TsgiError('ERR_BAD_STATUS', `tsgi: status must be "NNN reason" with NNN in 200..599, got ${show(status)}`)
   }
-  return { code: Number(match[1]), reason: match[2]! }
+  const parsed: ParsedStatus = Object.freeze({ code: Number(match[1]), reason: match[2]! })
+  if (knownStatus.size < KNOWN_STATUS_MAX) knownStatus.set(status as string, parsed)
+  return parsed
 }
 
 /**

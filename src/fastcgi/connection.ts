@@ -6,6 +6,7 @@ import type { RunResult } from '../core/engine.js'
 import type { ResolvedOptions } from './options.js'
 import { ApplicationConnection, NEED_DATA, Role, type ApplicationEvent } from './protocol/index.js'
 import { FastcgiRequest, type RequestHost } from './request.js'
+import { Slots } from './slots.js'
 import { writeRecords } from './write.js'
 
 const ROLES = { RESPONDER: Role.Responder, AUTHORIZER: Role.Authorizer, FILTER: Role.Filter } as const
@@ -22,7 +23,7 @@ interface RequestSlot {
 
 export class ResponderConnection implements RequestHost {
   readonly proto: ApplicationConnection
-  readonly #slots = new Map<number, RequestSlot>()
+  readonly #slots = new Slots<RequestSlot>()
   readonly #pausedBy = new Set<FastcgiRequest>()
   #drainWaiters: Array<() => void> = []
   #timer: NodeJS.Timeout | undefined

@@ -34,6 +34,8 @@ const ROLE_NAMES: Record<number, FastcgiRole> = {
 
 const encoder = new TextEncoder()
 const EXTRAS_KEY = 'tsgi.fastcgi.connection_id'
+/** String chunks to bytes: Buffer.from takes small strings from its pool, cheaper than TextEncoder. */
+const utf8 = (text: string): Uint8Array => Buffer.from(text, 'utf8')
 
 /** tsgi.errors for one request: STDERR records while it lives (spec §6.1), then the responder log. */
 class StderrStream implements ErrorStream {
@@ -92,7 +94,7 @@ export class FastcgiRequest implements ResponseSink {
       const error = new TsgiError('ERR_BODY_TOO_LARGE', `fcgi: CONTENT_LENGTH ${declared} is over the limit of ${options.maxBodyBytes}`, { status: 413 })
       return this.#reject(error, errors)
     }
-    return runApp(app, environ, this, { maxHeaderBytes: options.maxHeaderBytes, abort: this.abortState })
+    return runApp(app, environ, this, { maxHeaderBytes: options.maxHeaderBytes, abort: this.abortState, encode: utf8 })
   }
 
   /** ABORT_REQUEST (spec §5.4) or a lost connection: tsgi.signal fires, the input fails. */

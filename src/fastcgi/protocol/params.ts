@@ -150,7 +150,7 @@ export class ParamsDecoder {
         break
       }
       const split = q + nameLength
-      if (text !== undefined) this.pairs.push([text.slice(q, split), text.slice(split, end)])
+      if (text !== undefined) this.pairs.push([decodeName(chunk, q, split), text.slice(split, end)])
       else this.pairs.push([decodeName(chunk, q, split), decodeText(chunk, split, end)])
       p = end
     }
