@@ -9,6 +9,13 @@ import { FastcgiRequest, type RequestHost } from './request.js'
 import { Slots } from './slots.js'
 import { writeRecords } from './write.js'
 
+type TimerKind = 'idle' | 'params' | 'input'
+const TIMEOUT_MESSAGES: Record<TimerKind, (ms: number) => string> = {
+  idle: (ms) => `idle for ${ms} ms`,
+  params: (ms) => `PARAMS not received within ${ms} ms`,
+  input: (ms) => `no STDIN for ${ms} ms while a request waited for its body`,
+}
+
 const ROLES = { RESPONDER: Role.Responder, AUTHORIZER: Role.Authorizer, FILTER: Role.Filter } as const
 /** Past this much queued output, write now instead of at the end of the tick. */
 const FLUSH_NOW_BYTES = 64 * 1024
@@ -28,7 +35,7 @@ export class ResponderConnection implements RequestHost {
   #drainWaiters: Array<() => void> = []
   #timer: NodeJS.Timeout | undefined
   #stallTimer: NodeJS.Timeout | undefined
-  #timerKind: 'idle' | 'params' | undefined
+  #timerKind: TimerKind | undefined
   #deadline = 0
   #flushQueued = false
   #dead = false
@@ -113,6 +120,7 @@ export class ResponderConnection implements RequestHost {
   fail(request: FastcgiRequest): void {
     // The head is out, the body broke: closing without END_REQUEST makes nginx and Apache drop the
     // client connection instead of ending the response cleanly. Alone on the connection, do that.
+    // On a multiplexed connection the others go on: #finish ends this one with appStatus 1 (SPEC §7).
     if (this.#slots.size > 1 || this.#dead) return
     this.options.log(`fcgi: closing connection ${this.connectionId}: response to request ${request.id} failed after its head`)
     // Send what is queued first: the STDERR records carry the app's error to the web server's log (F-31).
@@ -151,10 +159,13 @@ export class ResponderConnection implements RequestHost {
         if (slot.draining && (slot.drained += event.data.length) > this.options.drainMaxBytes) {
           return this.destroy(`more than ${this.options.drainMaxBytes} bytes of unread STDIN`)
         }
+        // S-12: a web server trickling STDIN keeps the request alive only while bytes keep coming.
+        if (this.#timerKind === 'input') this.#deadline = Date.now() + this.options.inputTimeoutMs
         return slot.request.input?.push(event.data)
       }
       case 'stdin-end': {
         const slot = this.#slots.get(event.requestId)
+        if (this.#timerKind === 'input' && this.#slots.size <= 1) this.#clearTimer()
         slot?.request.input?.end()
         return slot?.onStdinEnd?.()
       }
@@ -175,7 +186,9 @@ export class ResponderConnection implements RequestHost {
   }
 
   #start(id: number, request: FastcgiRequest): void {
-    if (this.#timerKind === 'params' || this.#timerKind === 'idle') this.#clearTimer()
+    // Until its STDIN ends, the request waits on the web server (FastCGI spec §6.3: an Authorizer gets none).
+    if (request.event.role !== Role.Authorizer) this.#arm('input')
+    else if (this.#timerKind === 'params' || this.#timerKind === 'idle') this.#clearTimer()
     const slot: RequestSlot = { request, draining: false, drained: 0, onStdinEnd: undefined }
     this.#slots.set(id, slot)
     request.run(this.app).then(
@@ -191,12 +204,12 @@ export class ResponderConnection implements RequestHost {
     // A body whose last chunk crossed the high-water mark may have left the socket paused for it.
     this.resumeInput(request)
     const info = this.proto.request(id)
-    if (this.#dead || info === undefined || request.failed) {
+    if (this.#dead || info === undefined) {
       this.#slots.delete(id)
       return
     }
     if (!info.stdoutEnded) this.proto.endStdout(id)
-    const appStatus = result.error === undefined || result.aborted ? 0 : 1
+    const appStatus = (result.error === undefined || result.aborted) && !request.failed ? 0 : 1
     if (info.stdinEnded || info.aborted || info.role === Role.Authorizer) return this.#endRequest(id, appStatus)
     // Apache answers 503 "Broken pipe (sending stdin)" when we close on unread STDIN, and nginx reuses
     // request id 1 on a kept connection: leftover STDIN must be read before the id is free again.
@@ -314,22 +327,33 @@ export class ResponderConnection implements RequestHost {
    * early, sleeps again until the deadline. A kept connection serving requests back to back then costs
    * no setTimeout/clearTimeout per request.
    */
-  #arm(kind: 'idle' | 'params'): void {
-    const ms = kind === 'idle' ? this.options.idleTimeoutMs : this.options.paramsTimeoutMs
+  #arm(kind: TimerKind): void {
+    const ms = this.#limit(kind)
     this.#timerKind = kind
     this.#deadline = Date.now() + ms
+    // The timer never sleeps longer than the shortest limit, so it always wakes before any deadline
+    // armed after it, and arming never has to reschedule it.
     if (this.#timer === undefined) this.#sleep(ms)
   }
 
+  #limit(kind: TimerKind): number {
+    const { options } = this
+    return kind === 'idle' ? options.idleTimeoutMs : kind === 'params' ? options.paramsTimeoutMs : options.inputTimeoutMs
+  }
+
   #sleep(ms: number): void {
+    const { options } = this
+    ms = Math.min(ms, options.idleTimeoutMs, options.paramsTimeoutMs, options.inputTimeoutMs)
     this.#timer = setTimeout(() => {
       this.#timer = undefined
       const kind = this.#timerKind
       if (kind === undefined || this.#dead) return
       const left = this.#deadline - Date.now()
       if (left > 0) return this.#sleep(left)
-      const limit = kind === 'idle' ? this.options.idleTimeoutMs : this.options.paramsTimeoutMs
-      this.destroy(kind === 'idle' ? `idle for ${limit} ms` : `PARAMS not received within ${limit} ms`)
+      const limit = this.#limit(kind)
+      // Waiting on our own app (the socket is paused for backpressure) is not the web server's fault.
+      if (kind === 'input' && this.#pausedBy.size > 0) return this.#arm('input')
+      this.destroy(TIMEOUT_MESSAGES[kind](limit))
     }, ms)
     this.#timer.unref()
   }

@@ -24,6 +24,8 @@ export interface FastcgiOptions {
   limits?: Partial<Limits>
   /** Time from the first byte of a request to the end of its PARAMS (S-12 slowloris). Default 30 s. */
   paramsTimeoutMs?: number
+  /** Time between STDIN records while a request waits for its body (S-12; nginx's client_body_timeout is 60 s). Default 60 s. */
+  inputTimeoutMs?: number
   /** Time a kept connection may sit with no request (nginx drops idle upstreams after 60 s). Default 120 s. */
   idleTimeoutMs?: number
   /** Time a response may wait for the web server to read it (nginx's fastcgi_read_timeout is 60 s). Default 60 s. */
@@ -69,6 +71,7 @@ export function resolveOptions(options: FastcgiOptions): ResolvedOptions {
     limits: options.limits ?? {},
     paramsTimeoutMs: options.paramsTimeoutMs ?? 30_000,
     idleTimeoutMs: options.idleTimeoutMs ?? 120_000,
+    inputTimeoutMs: options.inputTimeoutMs ?? 60_000,
     sendTimeoutMs: options.sendTimeoutMs ?? 60_000,
     drainMaxBytes: options.drainMaxBytes ?? 64 * 1024 * 1024,
     drainTimeoutMs: options.drainTimeoutMs ?? 10_000,

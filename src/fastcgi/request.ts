@@ -79,7 +79,7 @@ export class FastcgiRequest implements ResponseSink {
         errors,
         signal: () => this.abortState.signal,
         multithread: false,
-        multiprocess: false,
+        multiprocess: true, // mod_fcgid and lighttpd max-procs run several responders (SPEC §7)
         runOnce: false,
         fastcgiRole: role,
         fastcgiData: role === 'FILTER' ? (this.data = this.#makeData()) : undefined,
