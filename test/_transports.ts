@@ -294,7 +294,7 @@ async function fastcgiTransport(name: string, address: string, stop: () => Promi
   }
   return {
     name,
-    caps: { localRedirect: 'location', scriptName: '/app', multiprocess: false, runOnce: false, headerCap: true },
+    caps: { localRedirect: 'location', scriptName: '/app', multiprocess: true, runOnce: false, headerCap: true },
     send: (request) => run(request, false),
     abandon: async (request) => void (await run(request, true)),
     close: async () => {

@@ -23,11 +23,21 @@ afterAll(() => {
 })
 
 const installed = (tool: string): boolean => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0
+// As in test/integration: a missing tool skips its tests, unless TSGI_REQUIRE_SERVERS=1 (CI) makes it a failure.
+const REQUIRE_SERVERS = process.env.TSGI_REQUIRE_SERVERS === '1'
+const skipWithout = (tool: string): boolean => !installed(tool) && !REQUIRE_SERVERS
+function requireTool(tool: string): void {
+  beforeAll(() => {
+    if (!installed(tool)) throw new Error(`TSGI_REQUIRE_SERVERS=1 but ${tool} is not installed`)
+  })
+}
+/** bin/tsgi.js runs the sources, not a possibly stale dist/. */
+const fromSource = (): Record<string, string> => cleanEnv({ TSGI_FROM_SOURCE: '1' })
 
 describe('tsgi fastcgi on an inherited fd 0', () => {
   it('serves, and on SIGTERM finishes the request in flight, refuses new ones and exits 0', async () => {
     const { module } = await bundles()
-    const { child, address, stderr } = await spawnOnFd0([process.execPath, join(ROOT, 'bin/tsgi.js'), 'fastcgi', module])
+    const { child, address, stderr } = await spawnOnFd0([process.execPath, join(ROOT, 'bin/tsgi.js'), 'fastcgi', module], fromSource())
     const client = new FastcgiClient({ address })
     const file = join(scratch, 'graceful')
     const response = await client.request({ params: vars('/slow', { query: `file=${file}&n=30&ms=10` }) })
@@ -46,6 +56,25 @@ describe('tsgi fastcgi on an inherited fd 0', () => {
     client.destroy()
   })
 
+  it('F-30: SIGINT stops it like SIGTERM: the request in flight finishes, then exit 0', async () => {
+    const { module } = await bundles()
+    const { child, address, stderr } = await spawnOnFd0([process.execPath, join(ROOT, 'bin/tsgi.js'), 'fastcgi', module], fromSource())
+    const client = new FastcgiClient({ address })
+    const file = join(scratch, 'sigint')
+    const response = await client.request({ params: vars('/slow', { query: `file=${file}&n=30&ms=10` }) })
+    const iterator = response.body[Symbol.asyncIterator]()
+    let received = (await iterator.next()).value!.length
+    child.kill('SIGINT')
+    for (let step = await iterator.next(); !step.done; step = await iterator.next()) received += step.value.length
+    expect(received).toBe(30 * 16384)
+    expect(await response.end).toEqual({ appStatus: 0, protocolStatus: 0 })
+    expect(existsSync(`${file}.signal`)).toBe(false)
+    expect(await exited(child)).toBe(0)
+    expect(child.signalCode).toBeNull()
+    expect(stderr()).toMatch(/SIGINT: finishing 1 request\(s\), then exiting/)
+    client.destroy()
+  })
+
   it('the fd-0 entry (serveAuto) answers one CGI request when fd 0 is not a listening socket', async () => {
     const { auto } = await bundles()
     const env = cleanEnv({ REQUEST_METHOD: 'GET', SCRIPT_NAME: '/app', PATH_INFO: '/hello', SERVER_PROTOCOL: 'HTTP/1.1', SERVER_NAME: 'localhost', SERVER_PORT: '80' })
@@ -55,7 +84,8 @@ describe('tsgi fastcgi on an inherited fd 0', () => {
   })
 })
 
-describe.skipIf(!installed('spawn-fcgi'))('spawn-fcgi -n (skipped when spawn-fcgi is not installed)', () => {
+describe.skipIf(skipWithout('spawn-fcgi'))('spawn-fcgi -n (skipped when spawn-fcgi is not installed)', () => {
+  requireTool('spawn-fcgi')
   it('hands over a Unix socket with -M 0600; the responder serves on it and stops on SIGTERM', async () => {
     const { auto } = await bundles()
     const path = join(scratch, 'spawn-fcgi.sock')
@@ -65,7 +95,7 @@ describe.skipIf(!installed('spawn-fcgi'))('spawn-fcgi -n (skipped when spawn-fcg
     const client = new FastcgiClient({ address: path })
     const response = await client.request({ params: vars('/env') })
     const report = JSON.parse(await response.text()) as { tsgi: Record<string, unknown>; process: Record<string, unknown> }
-    expect(report.tsgi).toMatchObject({ role: 'RESPONDER', run_once: false, multiprocess: false })
+    expect(report.tsgi).toMatchObject({ role: 'RESPONDER', run_once: false, multiprocess: true })
     expect(report.process.pid).toBe(child.pid) // -n: spawn-fcgi execs the app in its own process
     await client.close()
     child.kill('SIGTERM')
@@ -73,7 +103,8 @@ describe.skipIf(!installed('spawn-fcgi'))('spawn-fcgi -n (skipped when spawn-fcg
   })
 })
 
-describe.skipIf(!installed('cgi-fcgi'))("libfcgi's cgi-fcgi against the responder (skipped when cgi-fcgi is not installed)", () => {
+describe.skipIf(skipWithout('cgi-fcgi'))("libfcgi's cgi-fcgi against the responder (skipped when cgi-fcgi is not installed)", () => {
+  requireTool('cgi-fcgi')
   let server: TestResponder
   beforeAll(async () => {
     server = await responder()
