@@ -68,7 +68,7 @@ class Run {
   readonly #environ: Environ
   readonly #sink: ResponseSink
   readonly #maxHeaderBytes: number
-  readonly #toBytes: (chunk: unknown) => Uint8Array
+  readonly #encode: (text: string) => Uint8Array
   readonly #abort: AbortState | undefined
   #pending: Pending | undefined
   #invalid: unknown = undefined
@@ -85,8 +85,7 @@ class Run {
     this.#environ = environ
     this.#sink = sink
     this.#maxHeaderBytes = options.maxHeaderBytes ?? Infinity
-    const encode = options.encode ?? encodeUtf8
-    this.#toBytes = (chunk) => toBytes(chunk, encode)
+    this.#encode = options.encode ?? encodeUtf8
     this.#abort = options.abort ?? signalState(environ['tsgi.signal'])
   }
 
@@ -139,7 +138,7 @@ class Run {
     if (this.#bodyDone) {
       next = Promise.reject(new TsgiError('ERR_INVALID_STATE', 'tsgi: write() called after the response ended'))
     } else {
-      const bytes = this.#toBytes(chunk)
+      const bytes = toBytes(chunk, this.#encode)
       next = (this.#writes ?? Promise.resolve()).then(() => this.#emit(bytes))
       this.#writes = next.catch((err: unknown) => {
         this.#writeError ??= err
@@ -152,7 +151,8 @@ class Run {
 
   /** An array body: its length is known. Synchronous as long as the sink is (the common case). */
   #sendArray(body: unknown[]): Promise<void> | undefined {
-    const chunks = body.map(this.#toBytes)
+    const chunks = new Array<Uint8Array>(body.length)
+    for (let i = 0; i < body.length; i++) chunks[i] = toBytes(body[i], this.#encode)
     if (this.#writes !== undefined) return this.#drainWrites().then(() => this.#sendChunks(chunks, 0, true))
     return this.#sendChunks(chunks, 0, true)
   }
@@ -179,7 +179,7 @@ class Run {
       const step = isPromise(next) ? await this.#raceAbort(next) : next
       if (step === ABORTED) throw ABORTED
       if (step.done) return
-      const wait = this.#emit(this.#toBytes(step.value))
+      const wait = this.#emit(toBytes(step.value, this.#encode))
       if (wait !== undefined) await wait
       // A HEAD/204/304 response needs nothing past the head: stop pulling (the body is closed below).
       if ((this.#sent !== undefined && this.#suppress) || this.#isAborted()) return
