@@ -88,7 +88,9 @@ export class RawPeer {
 
   constructor(address: string) {
     const unix = address.startsWith('/')
-    const [host, port] = unix ? ['', 0] : [address.slice(0, address.lastIndexOf(':')), Number(address.slice(address.lastIndexOf(':') + 1))]
+    const colon = address.lastIndexOf(':')
+    // `[::1]:9000` (IPv6, as FastcgiServer.address writes it) connects to ::1.
+    const [host, port] = unix ? ['', 0] : [address.slice(0, colon).replace(/^\[(.*)\]$/, '$1'), Number(address.slice(colon + 1))]
     this.socket = unix ? connect(address) : connect(port, host)
     this.socket.on('data', (chunk: Buffer) => {
       this.#bytes = Buffer.concat([this.#bytes, chunk])
@@ -196,9 +198,11 @@ export function responseOf(records: RawRecord[], id: number): { status: string; 
 
 /**
  * The per-request invariants (F-07, F-20, F-22, protocol.md §2.2): every record carries an id we used (or 0),
- * each request has exactly one END_REQUEST and nothing after it, and STDOUT ends before END_REQUEST.
+ * each request has exactly one END_REQUEST and nothing after it, STDOUT ends before END_REQUEST, and the
+ * first STDOUT record is non-empty and holds the whole header block, except for the `cancelled` ids (an
+ * ABORT_REQUEST: the web server wants no response, and the request may end as STDOUT("") END_REQUEST).
  */
-export function checkInvariants(records: RawRecord[], ids: number[]): string[] {
+export function checkInvariants(records: RawRecord[], ids: number[], cancelled: number[] = []): string[] {
   const problems: string[] = []
   for (const r of records) if (r.requestId !== 0 && !ids.includes(r.requestId)) problems.push(`foreign id ${r.requestId}`)
   for (const id of ids) {
@@ -209,6 +213,11 @@ export function checkInvariants(records: RawRecord[], ids: number[]): string[] {
     if (last !== undefined && last.type !== T.EndRequest) problems.push(`request ${id}: type ${last.type} after END_REQUEST`)
     const refused = endOf(records, id)?.protocolStatus !== 0
     if (!refused && !mine.some((r) => r.type === T.Stdout && r.content.length === 0)) problems.push(`request ${id}: STDOUT never ended`)
+    // F-20: the first STDOUT record is never the empty terminator and carries the whole CGI header block
+    // (mod_authnz_fcgi keeps only the body bytes sharing a record with the end of the headers).
+    const first = refused || cancelled.includes(id) ? undefined : mine.find((r) => r.type === T.Stdout)
+    if (first !== undefined && first.content.length === 0) problems.push(`request ${id}: first STDOUT record is empty`)
+    else if (first !== undefined && !first.content.includes('\r\n\r\n')) problems.push(`request ${id}: header block not within the first STDOUT record`)
   }
   return problems
 }

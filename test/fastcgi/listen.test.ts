@@ -2,7 +2,7 @@
 // are not ours (S-16), loopback by default, and the FCGI_WEB_SERVER_ADDRS allow-list (spec §3.2, F-28, S-15).
 import { spawnSync } from 'node:child_process'
 import { existsSync, lstatSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
+import { createServer, type Server } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -17,6 +17,14 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
 let n = 0
 const sockPath = (): string => join(dir, `s${++n}.sock`)
+
+/** Whether this machine can listen on ::1 (containers without IPv6 cannot); the IPv6 tests skip otherwise. */
+const ipv6Loopback = await new Promise<boolean>((resolve) => {
+  const probe: Server = createServer()
+  probe.once('error', () => resolve(false))
+  probe.listen({ host: '::1', port: 0 }, () => probe.close(() => resolve(true)))
+})
+if (!ipv6Loopback) console.warn('listen.test.ts: no IPv6 loopback (::1) on this machine: the IPv6 FCGI_WEB_SERVER_ADDRS tests are skipped')
 
 describe('Unix socket (S-16)', () => {
   it('is created with mode 0600 by default, serves, and is unlinked on close', async () => {
@@ -129,6 +137,34 @@ describe('FCGI_WEB_SERVER_ADDRS (spec §3.2, F-28, S-15)', () => {
     await peer.untilClosed()
     expect(peer.bytes.length).toBe(0)
     await strict.close()
+  })
+
+  it.skipIf(!ipv6Loopback)('F-28/S-15: an IPv6 peer (::1) on the list is served (skipped without IPv6 loopback)', async () => {
+    const server = await responder({ listen: '[::1]:0', allowedAddresses: '::1' })
+    try {
+      expect(server.address).toBe(`[::1]:${server.port}`)
+      expect(await healthy(server.address)).toBe('200 Hello world!\n')
+      const peer = await RawPeer.open(server.address)
+      expect(peer.socket.remoteAddress).toBe('::1')
+      peer.send(request(1, vars('/hello')))
+      expect(responseOf(await peer.until(ended(1)), 1).status).toBe('200 OK')
+    } finally {
+      await server.close()
+    }
+  })
+
+  it.skipIf(!ipv6Loopback)('F-28/S-15: an IPv6 peer (::1) not on an IPv4-only list is closed before any byte is read (skipped without IPv6 loopback)', async () => {
+    const server = await responder({ listen: '[::1]:0', allowedAddresses: '127.0.0.1' })
+    try {
+      const peer = await RawPeer.open(server.address)
+      peer.send(request(1, vars('/hello')))
+      await peer.untilClosed()
+      expect(peer.bytes.length).toBe(0)
+      expect(server.logs.join('\n')).toMatch(/refused connection from ::1 \(FCGI_WEB_SERVER_ADDRS\)/)
+      expect(server.stats).toMatchObject({ connections: 0, requests: 0 })
+    } finally {
+      await server.close()
+    }
   })
 
   it('an allowed TCP peer still gets the full protocol', async () => {
