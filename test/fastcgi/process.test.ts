@@ -84,7 +84,7 @@ describe('tsgi fastcgi on an inherited fd 0', () => {
   })
 })
 
-describe.skipIf(skipWithout('spawn-fcgi'))('spawn-fcgi -n (skipped when spawn-fcgi is not installed)', () => {
+describe.skipIf(skipWithout('spawn-fcgi'))('spawn-fcgi -n (skipped when spawn-fcgi is not installed; a failure under TSGI_REQUIRE_SERVERS=1)', () => {
   requireTool('spawn-fcgi')
   it('hands over a Unix socket with -M 0600; the responder serves on it and stops on SIGTERM', async () => {
     const { auto } = await bundles()
@@ -103,13 +103,15 @@ describe.skipIf(skipWithout('spawn-fcgi'))('spawn-fcgi -n (skipped when spawn-fc
   })
 })
 
-describe.skipIf(skipWithout('cgi-fcgi'))("libfcgi's cgi-fcgi against the responder (skipped when cgi-fcgi is not installed)", () => {
+describe.skipIf(skipWithout('cgi-fcgi'))("libfcgi's cgi-fcgi against the responder (skipped when cgi-fcgi is not installed; a failure under TSGI_REQUIRE_SERVERS=1)", () => {
   requireTool('cgi-fcgi')
   let server: TestResponder
   beforeAll(async () => {
     server = await responder()
   })
-  afterAll(() => server.close())
+  afterAll(async () => {
+    await server?.close() // unset when requireTool failed first
+  })
 
   /** cgi-fcgi sends its whole environment as PARAMS, so it gets only these (protocol.md §2.3). */
   function cgiFcgi(address: string, env: Record<string, string>, input: Buffer | string = ''): Promise<{ code: number | null; stdout: Buffer; stderr: string }> {
