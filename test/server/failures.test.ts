@@ -7,7 +7,8 @@ import type { Body } from '../../src/app.js'
 import { isTsgiError } from '../../src/errors.js'
 import { serve } from '../../src/server/index.js'
 import hello from '../../examples/hello.js'
-import { start, type TestServer } from './_helpers.js'
+import conformanceApp from '../fixtures/conformance-app.js'
+import { rawRequest, start, type TestServer } from './_helpers.js'
 
 let server: TestServer | undefined
 afterEach(async () => {
@@ -71,6 +72,25 @@ describe('app failures', () => {
       })
     expect(await talk('1.1')).toBe('end 8\r\npartial \r\n')
     expect(await talk('1.0')).toBe('error ECONNRESET')
+  })
+})
+
+describe('credentials never reach the access log or the error output (S-17)', () => {
+  const SECRETS = { authorization: 'Basic c2VjcmV0', cookie: 'session=k3ks', 'proxy-authorization': 'Basic cHJveHk6cGFzcw==' }
+  const leaks = (text: string): string[] => Object.values(SECRETS).filter((value) => text.includes(value))
+
+  it.each([
+    ['an app that throws (/error)', '/error', 'HTTP/1.1 500 Internal Server Error'],
+    ['an app that fails after its head (/error-after)', '/error-after', 'HTTP/1.1 200 OK'],
+  ])('S-17: %s', async (_name, path, statusLine) => {
+    server = await start(conformanceApp)
+    const head = Object.entries(SECRETS).map(([name, value]) => `${name}: ${value}\r\n`).join('')
+    const response = await rawRequest(server.port, `GET ${path} HTTP/1.1\r\nHost: x\r\n${head}Connection: close\r\n\r\n`)
+    expect(response.statusLine).toBe(statusLine)
+    expect(await server.nextLog(new RegExp(`"GET ${path} `))).toBeDefined()
+    expect(server.errors.join('')).toMatch(/secret-detail-/) // the app's error was logged...
+    expect(leaks(server.errors.join(''))).toEqual([]) // ...without the request's credentials
+    expect(leaks(server.logs.join('\n'))).toEqual([])
   })
 })
 
