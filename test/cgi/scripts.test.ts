@@ -119,6 +119,26 @@ describe('cgi-bin scripts answer GET', () => {
     expect(echo.get('length')).toBe('0')
   })
 
+  // RFC 3875 §4.4: for an ISINDEX-style query (no unencoded '=') a server may also pass the words as argv
+  // (Apache's CGI does); request data comes from the environment only, so argv must change nothing.
+  it.each([
+    ['QUERY_STRING a+b, argv a b', 'a+b', ['a', 'b']],
+    ['an empty QUERY_STRING, argv x=1', '', ['x=1']],
+  ])('C-11: request data never comes from argv (%s)', async (_name, query, argv) => {
+    const vars = { ...GET, SCRIPT_NAME: '/cgi-bin/echo', QUERY_STRING: query }
+    const run = await runScript([bin('echo'), ...argv], vars)
+    expect(run.code).toBe(0)
+    expect(run.stderr).toBe('')
+    expect(Object.fromEntries(bodyLines(run))).toEqual({
+      method: 'GET',
+      path: '/cgi-bin/echo',
+      query,
+      length: '0',
+      sha256: createHash('sha256').digest('hex'),
+    })
+    expect(run.stdout.toString('latin1')).toBe((await runScript([bin('echo')], vars)).stdout.toString('latin1'))
+  })
+
   it('the tsx variant gives the same response (slow: TypeScript compiled per request)', async () => {
     const run = await runScript([bin('hello-tsx')], GET)
     expect(run.code).toBe(0)
