@@ -87,7 +87,7 @@ function path(spec: Omit<PathSpec, 'notes'> & { extraNotes?: string[] }): PathSp
 describe('Apache httpd', () => {
   const apache = useServer('apache', startApache)
   const common = { server: 'Apache httpd 2.4' }
-  const seen = { getContentLength: null, cookie: 'a=1, b=2', underscore: 'dash', httpProxy: null }
+  const seen = { getContentLength: null, cookie: 'a=1, b=2', underscore: 'dash', httpProxy: null, headContentLength: null }
 
   describe('mod_cgid, CGI', () => {
     const spec = path({
@@ -125,7 +125,7 @@ describe('Apache httpd', () => {
     const spec = path({
       id: 'apache-fcgid', server: common.server, module: 'mod_fcgid', mode: 'spawned, socket on fd 0 (FcgidWrapper)', gateway: 'fastcgi',
       base: '/fcgid', port: apache.port, skip: skipFor('apache'),
-      expect: { ...seen, getContentLength: '0', chunkedContentLength: String(3 * 1024 * 1024), localRedirect: 'internal', abort: 'signal', reuse: 'one per request' },
+      expect: { ...seen, getContentLength: '0', headContentLength: '1000', chunkedContentLength: String(3 * 1024 * 1024), localRedirect: 'internal', abort: 'signal', reuse: 'one per request' },
       extraNotes: ['recycled by SIGTERM after FcgidMaxRequestsPerProcess, exit 0'],
     })
     definePathChecks(spec, [['FcgidMaxRequestsPerProcess: SIGTERM, then exit 0', async () => {
@@ -170,7 +170,7 @@ describe('Apache httpd', () => {
 describe('nginx', () => {
   const nginx = useServer('nginx', startNginx)
   const common = { server: 'nginx', module: 'ngx_http_fastcgi_module' }
-  const seen = { getContentLength: null, chunkedContentLength: String(3 * 1024 * 1024), cookie: 'a=1; b=2', underscore: 'dash', httpProxy: null, localRedirect: 'client', abort: 'signal' } as const
+  const seen = { getContentLength: null, headContentLength: '1000', chunkedContentLength: String(3 * 1024 * 1024), cookie: 'a=1; b=2', underscore: 'dash', httpProxy: null, localRedirect: 'client', abort: 'signal' } as const
 
   describe('TCP, fastcgi_keep_conn', () => {
     definePathChecks(path({
@@ -194,7 +194,7 @@ describe('nginx', () => {
 describe('lighttpd', () => {
   const lighttpd = useServer('lighttpd', startLighttpd)
   const common = { server: 'lighttpd 1.4', module: 'mod_fastcgi' }
-  const seen = { getContentLength: '0', chunkedContentLength: String(3 * 1024 * 1024), cookie: 'a=1; b=2', underscore: 'dash, underscore', httpProxy: null, localRedirect: 'client', abort: 'signal' } as const
+  const seen = { getContentLength: '0', headContentLength: '1000', chunkedContentLength: String(3 * 1024 * 1024), cookie: 'a=1; b=2', underscore: 'dash, underscore', httpProxy: null, localRedirect: 'client', abort: 'signal' } as const
 
   describe('bin-path, responder spawned on fd 0', () => {
     definePathChecks(path({
