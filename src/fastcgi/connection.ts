@@ -106,7 +106,13 @@ export class ResponderConnection implements RequestHost {
   pauseInput(request: FastcgiRequest): void {
     if (this.options.multiplex) {
       // A multiplexed connection is shared: one request that stops reading must not stall the others.
-      request.cancel(`request ${request.id} left more than ${this.options.multiplexBufferBytes} bytes of STDIN unread`)
+      // It is cancelled (tsgi.signal), and the web server, still waiting, gets a 503 unless the app had
+      // begun its response (then appStatus 1 marks it failed, #finish).
+      const reason = `request ${request.id} left more than ${this.options.multiplexBufferBytes} bytes of STDIN unread`
+      this.options.log(`fcgi: connection ${this.connectionId}: ${reason}`)
+      request.overflowed = true
+      request.cancel(reason)
+      if (request.answerFor(503, 'Service Unavailable', `fcgi: ${reason}`)) this.#scheduleFlush()
       return
     }
     this.#pausedBy.add(request)
@@ -209,7 +215,7 @@ export class ResponderConnection implements RequestHost {
       return
     }
     if (!info.stdoutEnded) this.proto.endStdout(id)
-    const appStatus = (result.error === undefined || result.aborted) && !request.failed ? 0 : 1
+    const appStatus = (result.error === undefined || result.aborted) && !request.failed && !request.overflowed ? 0 : 1
     if (info.stdinEnded || info.aborted || info.role === Role.Authorizer) return this.#endRequest(id, appStatus)
     // Apache answers 503 "Broken pipe (sending stdin)" when we close on unread STDIN, and nginx reuses
     // request id 1 on a kept connection: leftover STDIN must be read before the id is free again.

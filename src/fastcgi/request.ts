@@ -57,6 +57,10 @@ export class FastcgiRequest implements ResponseSink {
   data: BodyInput | undefined
   #failed = false
   #head: Buffer | undefined
+  /** The response has begun (a head from the app, or one the responder sent for it). */
+  #started = false
+  /** Cancelled because it left too much STDIN unread on a multiplexed connection. */
+  overflowed = false
 
   constructor(
     readonly host: RequestHost,
@@ -113,6 +117,8 @@ export class FastcgiRequest implements ResponseSink {
   // --- ResponseSink ---
 
   head(status: number, reason: string, headers: HeaderList): void {
+    if (this.#started) return // the responder already answered for this request
+    this.#started = true
     // Held until the first body chunk or the end: the header block and the start of the body then
     // leave in ONE STDOUT record. mod_authnz_fcgi keeps only the body bytes of the record that ends
     // the headers (a denial's body is lost otherwise), and OpenBSD httpd reads headers from the first
@@ -179,12 +185,28 @@ export class FastcgiRequest implements ResponseSink {
     const status = error instanceof TsgiError && error.status >= 400 ? error.status : 500
     const reason = status === 413 ? 'Content Too Large' : status === 400 ? 'Bad Request' : 'Internal Server Error'
     errors.write(`${error instanceof Error ? error.message : String(error)}\n`)
+    const bytes = this.#answer(status, reason)
+    return Promise.resolve({ status, bytes, error, aborted: false })
+  }
+
+  /**
+   * Answers for the app when it has not begun a response itself (F-20: the web server is still
+   * waiting and needs a header block); false when it had. The app's own head is ignored afterwards.
+   */
+  answerFor(status: number, reason: string, message: string): boolean {
+    if (this.#started) return false
+    new StderrStream(this).write(`${message}\n`)
+    this.#answer(status, reason)
+    return true
+  }
+
+  #answer(status: number, reason: string): number {
     const text = `${reason}\n`
     this.head(status, reason, [
       ['Content-Type', 'text/plain; charset=utf-8'],
       ['Content-Length', String(text.length)],
     ])
     this.host.stdout(this.id, this.#withHead(encoder.encode(text)))
-    return Promise.resolve({ status, bytes: text.length, error, aborted: false })
+    return text.length
   }
 }

@@ -137,8 +137,9 @@ describe('several requests on one connection', () => {
       expect(await waitForFile(`${file}.signal`)).toBe(true)
       peer.send(stdin(1, body.subarray(1024 * 1024)))
       const records = await peer.until(ended(1))
-      // Request 1 ends as STDOUT("") END_REQUEST with no header block: exempt here, the open F-20 case in streams.test.ts.
-      expect(checkInvariants(records, [1, 2], [1])).toEqual([])
+      // Request 1 was answered 503 for its app (F-20), with appStatus 1.
+      expect(checkInvariants(records, [1, 2])).toEqual([])
+      expect(responseOf(records, 1).status).toBe('503 Service Unavailable')
       peer.destroy()
     } finally {
       await mpx.close()

@@ -106,10 +106,10 @@ describe('the STDOUT stream (spec §6.1, F-20)', () => {
     expect(checkInvariants(whole, [1])).toEqual([])
   })
 
-  // Open (reported to the lead): the responder cancels a multiplexed request whose app leaves more than
-  // multiplexBufferBytes of STDIN unread, and the web server, still waiting, gets STDOUT("") END_REQUEST
-  // (appStatus 0) with no header block: what nginx answers 502. it.fails turns red once that is fixed.
-  it.fails('F-20: a multiplexed request cancelled for unread STDIN still gets a header block', async () => {
+  // The responder cancels a multiplexed request whose app leaves more than multiplexBufferBytes of STDIN
+  // unread; the web server, still waiting, must get a header block (a 503), not STDOUT("") END_REQUEST
+  // (which nginx answers 502), and appStatus 1.
+  it('F-20: a multiplexed request cancelled for unread STDIN still gets a header block', async () => {
     const mpx = await responder({ multiplex: true, multiplexBufferBytes: 256 * 1024 })
     try {
       const peer = await RawPeer.open(mpx.address)
@@ -123,6 +123,9 @@ describe('the STDOUT stream (spec §6.1, F-20)', () => {
       const records = await peer.until(ended(1))
       peer.destroy()
       expect(checkInvariants(records, [1])).toEqual([])
+      expect(responseOf(records, 1).status).toBe('503 Service Unavailable')
+      expect(endOf(records, 1)).toEqual({ appStatus: 1, protocolStatus: 0 })
+      expect(mpx.logs.join('\n')).toMatch(/request 1 left more than 262144 bytes of STDIN unread/)
     } finally {
       await mpx.close()
     }
