@@ -24,6 +24,8 @@ export const QUIRKS: string[] = [
     'params, which tsgi joins (Cookie with "; "); lighttpd joins Cookie with "; " itself.',
   'Apache mod_cgid sends SIGTERM to a CGI script as soon as the client goes away; the CGI adapter turns it ' +
     'into tsgi.signal, so the app stops and its body is closed.',
+  'Apache (mod_cgid and mod_proxy_fcgi) drops the app\'s Content-Length from HEAD responses; mod_fcgid, nginx ' +
+    'and lighttpd pass it on (tsgi sends the length the GET would have).',
   'Apache mod_proxy_fcgi has no RFC 3875 §6.2.2 local redirects: `Location: /path` with 200 reaches the client ' +
     'unchanged (200, empty body); nginx and lighttpd turn it into a 302; mod_cgid and mod_fcgid serve the path.',
   'lighttpd reads the whole response before sending it unless `server.stream-response-body = 2`; with the ' +
