@@ -8,13 +8,7 @@ import { ApplicationConnection, NEED_DATA, Role, type ApplicationEvent } from '.
 import { FastcgiRequest, type RequestHost } from './request.js'
 import { Slots } from './slots.js'
 import { writeRecords } from './write.js'
-
-type TimerKind = 'idle' | 'params' | 'input'
-const TIMEOUT_MESSAGES: Record<TimerKind, (ms: number) => string> = {
-  idle: (ms) => `idle for ${ms} ms`,
-  params: (ms) => `PARAMS not received within ${ms} ms`,
-  input: (ms) => `no STDIN for ${ms} ms while a request waited for its body`,
-}
+import { Deadline } from './deadline.js'
 
 const ROLES = { RESPONDER: Role.Responder, AUTHORIZER: Role.Authorizer, FILTER: Role.Filter } as const
 /** Past this much queued output, write now instead of at the end of the tick. */
@@ -33,10 +27,8 @@ export class ResponderConnection implements RequestHost {
   readonly #slots = new Slots<RequestSlot>()
   readonly #pausedBy = new Set<FastcgiRequest>()
   #drainWaiters: Array<() => void> = []
-  #timer: NodeJS.Timeout | undefined
+  readonly #deadline: Deadline
   #stallTimer: NodeJS.Timeout | undefined
-  #timerKind: TimerKind | undefined
-  #deadline = 0
   #flushQueued = false
   #dead = false
   #closing = false
@@ -55,6 +47,11 @@ export class ResponderConnection implements RequestHost {
       maxConns: options.maxConnections,
       maxReqs: options.multiplex ? options.maxRequestsPerConnection : 1,
     })
+    this.#deadline = new Deadline(
+      options,
+      (message) => this.destroy(message),
+      (kind) => kind === 'input' && this.#pausedBy.size > 0,
+    )
     socket.on('data', (chunk: Uint8Array) => this.#receive(chunk))
     socket.on('end', () => this.#receive(new Uint8Array(0)))
     socket.on('drain', () => this.#wakeWriters())
@@ -139,7 +136,7 @@ export class ResponderConnection implements RequestHost {
 
   #receive(chunk: Uint8Array): void {
     if (this.#dead) return
-    if (this.#slots.size === 0 && this.#timerKind !== 'params' && chunk.length > 0) this.#arm('params')
+    if (this.#slots.size === 0 && this.#deadline.kind !== 'params' && chunk.length > 0) this.#deadline.arm('params')
     try {
       this.proto.receiveData(chunk)
       for (let event = this.proto.nextEvent(); event !== NEED_DATA; event = this.proto.nextEvent()) {
@@ -166,12 +163,12 @@ export class ResponderConnection implements RequestHost {
           return this.destroy(`more than ${this.options.drainMaxBytes} bytes of unread STDIN`)
         }
         // S-12: a web server trickling STDIN keeps the request alive only while bytes keep coming.
-        if (this.#timerKind === 'input') this.#deadline = Date.now() + this.options.inputTimeoutMs
+        this.#deadline.extend('input')
         return slot.request.input?.push(event.data)
       }
       case 'stdin-end': {
         const slot = this.#slots.get(event.requestId)
-        if (this.#timerKind === 'input' && this.#slots.size <= 1) this.#clearTimer()
+        if (this.#deadline.kind === 'input' && this.#slots.size <= 1) this.#deadline.clear()
         slot?.request.input?.end()
         return slot?.onStdinEnd?.()
       }
@@ -193,8 +190,8 @@ export class ResponderConnection implements RequestHost {
 
   #start(id: number, request: FastcgiRequest): void {
     // Until its STDIN ends, the request waits on the web server (FastCGI spec §6.3: an Authorizer gets none).
-    if (request.event.role !== Role.Authorizer) this.#arm('input')
-    else if (this.#timerKind === 'params' || this.#timerKind === 'idle') this.#clearTimer()
+    if (request.event.role !== Role.Authorizer) this.#deadline.arm('input')
+    else if (this.#deadline.kind === 'params' || this.#deadline.kind === 'idle') this.#deadline.clear()
     const slot: RequestSlot = { request, draining: false, drained: 0, onStdinEnd: undefined }
     this.#slots.set(id, slot)
     request.run(this.app).then(
@@ -302,7 +299,7 @@ export class ResponderConnection implements RequestHost {
     if (this.#dead) return
     this.#writeParts()
     this.#dead = true
-    this.#stopTimer()
+    this.#deadline.stop()
     this.#closeSocket()
   }
 
@@ -317,7 +314,7 @@ export class ResponderConnection implements RequestHost {
 
   #teardown(reason: string): void {
     this.#dead = true
-    this.#stopTimer()
+    this.#deadline.stop()
     for (const slot of this.#slots.values()) slot.request.cancel(reason)
     this.#slots.clear()
     this.#wakeWriters()
@@ -325,52 +322,6 @@ export class ResponderConnection implements RequestHost {
 
   #armIdle(): void {
     if (this.#closing) return this.#end()
-    this.#arm('idle')
-  }
-
-  /**
-   * One lazily re-armed timer per connection: arming sets a deadline, and the timer, when it fires
-   * early, sleeps again until the deadline. A kept connection serving requests back to back then costs
-   * no setTimeout/clearTimeout per request.
-   */
-  #arm(kind: TimerKind): void {
-    const ms = this.#limit(kind)
-    this.#timerKind = kind
-    this.#deadline = Date.now() + ms
-    // The timer never sleeps longer than the shortest limit, so it always wakes before any deadline
-    // armed after it, and arming never has to reschedule it.
-    if (this.#timer === undefined) this.#sleep(ms)
-  }
-
-  #limit(kind: TimerKind): number {
-    const { options } = this
-    return kind === 'idle' ? options.idleTimeoutMs : kind === 'params' ? options.paramsTimeoutMs : options.inputTimeoutMs
-  }
-
-  #sleep(ms: number): void {
-    const { options } = this
-    ms = Math.min(ms, options.idleTimeoutMs, options.paramsTimeoutMs, options.inputTimeoutMs)
-    this.#timer = setTimeout(() => {
-      this.#timer = undefined
-      const kind = this.#timerKind
-      if (kind === undefined || this.#dead) return
-      const left = this.#deadline - Date.now()
-      if (left > 0) return this.#sleep(left)
-      const limit = this.#limit(kind)
-      // Waiting on our own app (the socket is paused for backpressure) is not the web server's fault.
-      if (kind === 'input' && this.#pausedBy.size > 0) return this.#arm('input')
-      this.destroy(TIMEOUT_MESSAGES[kind](limit))
-    }, ms)
-    this.#timer.unref()
-  }
-
-  #clearTimer(): void {
-    this.#timerKind = undefined
-  }
-
-  #stopTimer(): void {
-    this.#timerKind = undefined
-    if (this.#timer !== undefined) clearTimeout(this.#timer)
-    this.#timer = undefined
+    this.#deadline.arm('idle')
   }
 }
