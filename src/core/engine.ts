@@ -1,10 +1,11 @@
 // The response engine every gateway shares (wsgiref's BaseHandler): runs an App, enforces the
 // startResponse rules, validates status and headers before any byte, closes the body, and turns
 // app errors into a 500. Gateways supply only the I/O, through a ResponseSink. Pure: no node:* imports.
-import type { App, Body, Chunk, Environ, HeaderList, StartResponse, Write } from '../app.js'
+import type { App, Chunk, Environ, HeaderList, StartResponse, Write } from '../app.js'
 import { TsgiError } from '../errors.js'
 import { callApp } from './call.js'
-import { checkHeaders, getHeader, parseStatus, show } from './headers.js'
+import { checkHeaders, getHeader, parseStatus } from './headers.js'
+import { describeError, isPromise, openBody, signalState, toBytes } from './engine-helpers.js'
 
 /** The I/O half a gateway implements. Calls arrive in order: head, body*, then end or abort. */
 export interface ResponseSink {
@@ -348,45 +349,4 @@ const REASONS: Record<number, string> = {
   400: 'Bad Request',
   413: 'Content Too Large',
   500: 'Internal Server Error',
-}
-
-/** tsgi.signal seen as an AbortState (gateways that pass no RunOptions.abort). */
-function signalState(signal: unknown): AbortState | undefined {
-  if (!(signal instanceof AbortSignal)) return undefined
-  return {
-    get aborted() {
-      return signal.aborted
-    },
-    onAbort: (listener) => signal.addEventListener('abort', listener, { once: true }),
-  }
-}
-
-function openBody(body: Body): Iterator<Chunk> | AsyncIterator<Chunk> {
-  const b = body as Partial<AsyncIterable<Chunk> & Iterable<Chunk>> | null
-  if (b !== null && typeof b === 'object') {
-    if (typeof b[Symbol.asyncIterator] === 'function') return b[Symbol.asyncIterator]!()
-    if (typeof b[Symbol.iterator] === 'function' && typeof body !== 'string') return b[Symbol.iterator]!()
-  }
-  throw new TsgiError('ERR_BAD_BODY', `tsgi: the app must return an iterable body, got ${describeType(body)}`)
-}
-
-function toBytes(chunk: unknown, encode: (text: string) => Uint8Array): Uint8Array {
-  if (chunk instanceof Uint8Array) return chunk
-  if (typeof chunk === 'string') return encode(chunk)
-  throw new TsgiError('ERR_BAD_BODY', `tsgi: body chunks must be Uint8Array or string, got ${describeType(chunk)}`)
-}
-
-function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
-  return typeof (value as { then?: unknown } | null)?.then === 'function'
-}
-
-function describeType(value: unknown): string {
-  if (value === null) return 'null'
-  if (typeof value === 'object') return (value as object).constructor?.name ?? 'object'
-  return typeof value === 'string' ? `string ${show(value)}` : typeof value
-}
-
-function describeError(error: unknown): string {
-  if (error instanceof Error) return error.stack ?? `${error.name}: ${error.message}`
-  return show(error)
 }
