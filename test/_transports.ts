@@ -43,14 +43,32 @@ export interface ConfResponse {
 }
 
 export interface Capabilities {
-  /** `dispatch`: the gateway serves a local redirect's target itself (RFC 3875 §6.2.2); `location`: 200 + Location. */
-  localRedirect: 'dispatch' | 'location'
+  /**
+   * `dispatch`: the gateway serves a local redirect's target itself (RFC 3875 §6.2.2); `location`: 200 +
+   * Location reaches the client; `client`: the web server turns it into a 302 (nginx, lighttpd).
+   */
+  localRedirect: 'dispatch' | 'location' | 'client'
   /** SCRIPT_NAME the app sees (the mount point). */
   scriptName: string
   multiprocess: boolean
   runOnce: boolean
   /** A 5 KiB response header becomes a clean 500 (the FastCGI responder keeps heads under nginx's 4 KiB). */
   headerCap: boolean
+  // What a web server in front changes (test/integration/_http-transport.ts); absent: as the gateway itself does.
+  /** environ CONTENT_LENGTH on a GET without a body: absent, or '0' (mod_fcgid and lighttpd send it). */
+  getContentLength?: '0'
+  /** How two Cookie request lines arrive: joined with '; ' (tsgi's own join) or with ', ' (Apache, like any header). */
+  cookieJoin?: '; ' | ', '
+  /** The server drops a request's `Proxy:` header itself (httpoxy, CVE-2016-5385): environ has no HTTP_PROXY. */
+  dropsProxyHeader?: boolean
+  /** The server drops the app's Content-Length from HEAD and streamed responses (Apache mod_cgid, mod_proxy_fcgi). */
+  dropsContentLength?: boolean
+  /**
+   * What the client sees of a response cut short after its first chunk: `incomplete` (a truncated body), `complete`
+   * (the server ends it cleanly: mod_cgid, nginx without fastcgi_keep_conn), `error` (mod_fcgid had sent nothing
+   * yet and answers 500 itself).
+   */
+  cutShort?: 'incomplete' | 'complete' | 'error'
 }
 
 export interface Transport {
@@ -64,6 +82,10 @@ export interface Transport {
 
 export interface TransportFactory {
   name: string
+  /** Why this gateway cannot run here (a web server that is not installed): the suite is skipped. */
+  skip?: string
+  /** Told each check's name as it is registered and its outcome when it has run (the compatibility table). */
+  report?: { declare(check: string): void; record(check: string, passed: boolean): void }
   start(): Promise<Transport>
 }
 

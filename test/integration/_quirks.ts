@@ -24,8 +24,14 @@ export const QUIRKS: string[] = [
     'params, which tsgi joins (Cookie with "; "); lighttpd joins Cookie with "; " itself.',
   'Apache mod_cgid sends SIGTERM to a CGI script as soon as the client goes away; the CGI adapter turns it ' +
     'into tsgi.signal, so the app stops and its body is closed.',
-  'Apache (mod_cgid and mod_proxy_fcgi) drops the app\'s Content-Length from HEAD responses; mod_fcgid, nginx ' +
-    'and lighttpd pass it on (tsgi sends the length the GET would have).',
+  'Apache (mod_cgid and mod_proxy_fcgi) drops the app\'s Content-Length from HEAD responses and from a streamed ' +
+    '3 MiB body; mod_fcgid, nginx and lighttpd pass it on (tsgi sends the length the GET would have).',
+  'A response the app fails after its first chunk: mod_proxy_fcgi, lighttpd and nginx with fastcgi_keep_conn cut ' +
+    'the client connection; mod_cgid (it ignores the script\'s exit status) and nginx without keep-conn (the ' +
+    'connection closing is the end of the response there) end it cleanly; mod_fcgid has buffered the chunk and answers 500.',
+  'The servers log tsgi.errors (STDERR records, a CGI script\'s stderr) each in its own way: mod_proxy_fcgi one ' +
+    '`AH01071: Got error` entry per record, escaped; nginx one `FastCGI sent in stderr` per record; mod_fcgid and ' +
+    'lighttpd one prefixed entry per line; mod_cgid the raw text.',
   'Apache mod_proxy_fcgi has no RFC 3875 §6.2.2 local redirects: `Location: /path` with 200 reaches the client ' +
     'unchanged (200, empty body); nginx and lighttpd turn it into a 302; mod_cgid and mod_fcgid serve the path.',
   'lighttpd reads the whole response before sending it unless `server.stream-response-body = 2`; with the ' +

@@ -14,6 +14,9 @@ import { declarePath, writeCompatibility } from './_results.js'
 import { serverVersions, startApache, startLighttpd, startNginx, type Server, type Shared } from './_servers.js'
 import { QUIRKS, notesFor } from './_quirks.js'
 import { defineSpawnFcgi } from './_spawn-fcgi.js'
+import { conformanceSuite } from '../_conformance.js'
+import type { Capabilities } from '../_transports.js'
+import { httpFront } from './_http-transport.js'
 
 const NEEDS = {
   apache: ['apache2', ...['mod_cgid', 'mod_proxy_fcgi', 'mod_fcgid', 'mod_authnz_fcgi'].map((m) => `${APACHE_MODULES}/${m}.so`)],
@@ -84,8 +87,30 @@ function path(spec: Omit<PathSpec, 'notes'> & { extraNotes?: string[] }): PathSp
   return { ...spec, notes: [...notesFor(spec.expect), ...(spec.extraNotes ?? [])] }
 }
 
+/** The shared conformance suite (test/_conformance.ts) through this path's web server, over HTTP. */
+function conformance(spec: PathSpec, logs: () => string[], more: Partial<Capabilities> = {}): void {
+  const caps: Capabilities = {
+    localRedirect: ({ internal: 'dispatch', client: 'client', 'passed through': 'location' } as const)[spec.expect.localRedirect],
+    scriptName: spec.base,
+    multiprocess: true,
+    runOnce: spec.gateway === 'cgi',
+    // The FastCGI responder keeps heads under nginx's 4 KiB whichever server is in front (S-22).
+    headerCap: spec.gateway === 'fastcgi',
+    ...(spec.expect.getContentLength === '0' ? { getContentLength: '0' } : {}),
+    cookieJoin: spec.expect.cookie === 'a=1, b=2' ? ', ' : '; ',
+    // Every server here removes `Proxy:` (Apache since 2.4.24, nginx by the example's empty HTTP_PROXY, lighttpd).
+    dropsProxyHeader: spec.expect.httpProxy === null,
+    dropsContentLength: spec.expect.headContentLength === null,
+    ...more,
+  }
+  const cut = { incomplete: 'the client sees it truncated', complete: 'the server ends it cleanly', error: 'the server answers 500' }[caps.cutShort ?? 'incomplete']
+  spec.notes.push(`app error after the first chunk: ${cut}`)
+  conformanceSuite(httpFront({ id: spec.id, name: `${spec.server} ${spec.module}, ${spec.mode}`, port: spec.port, logs, skip: spec.skip, caps }))
+}
+
 describe('Apache httpd', () => {
   const apache = useServer('apache', startApache)
+  const apacheLogs = (): string[] => apache.server().logs
   const common = { server: 'Apache httpd 2.4' }
   const seen = { getContentLength: null, cookie: 'a=1, b=2', underscore: 'dash', httpProxy: null, headContentLength: null }
 
@@ -102,23 +127,28 @@ describe('Apache httpd', () => {
       expect(headerValues(response, 'set-cookie')).toEqual(['a=1; Path=/', 'b=2; Path=/'])
       expect(headerValues(response, 'connection')).toContain('close')
     }]])
+    conformance(spec, apacheLogs, { cutShort: 'complete' })
   })
 
   describe('mod_proxy_fcgi, TCP', () => {
-    definePathChecks(path({
+    const spec = path({
       id: 'apache-proxy-tcp', server: common.server, module: 'mod_proxy_fcgi', mode: 'TCP, enablereuse=on', gateway: 'fastcgi',
       base: '/fcgi-tcp', port: apache.port, skip: skipFor('apache'),
       expect: { ...seen, chunkedContentLength: String(3 * 1024 * 1024), localRedirect: 'passed through', abort: 'signal', reuse: 'reused' },
       extraNotes: ['PATH_INFO only with proxy-fcgi-pathinfo=unescape'],
-    }))
+    })
+    definePathChecks(spec)
+    conformance(spec, apacheLogs)
   })
 
   describe('mod_proxy_fcgi, Unix socket', () => {
-    definePathChecks(path({
+    const spec = path({
       id: 'apache-proxy-uds', server: common.server, module: 'mod_proxy_fcgi', mode: 'Unix socket', gateway: 'fastcgi',
       base: '/fcgi-uds', port: apache.port, skip: skipFor('apache'),
       expect: { ...seen, chunkedContentLength: String(3 * 1024 * 1024), localRedirect: 'passed through', abort: 'signal', reuse: 'one per request' },
-    }))
+    })
+    definePathChecks(spec)
+    conformance(spec, apacheLogs)
   })
 
   describe('mod_fcgid, responder spawned on fd 0', () => {
@@ -148,6 +178,7 @@ describe('Apache httpd', () => {
       }
       expect(ended?.[1], tail(log)).toBe('terminated by calling exit(), return code: 0')
     }]])
+    conformance(spec, apacheLogs, { cutShort: 'error' })
   })
 
   describe('mod_authnz_fcgi, FastCGI Authorizer', () => {
@@ -169,45 +200,55 @@ describe('Apache httpd', () => {
 
 describe('nginx', () => {
   const nginx = useServer('nginx', startNginx)
+  const nginxLogs = (): string[] => nginx.server().logs
   const common = { server: 'nginx', module: 'ngx_http_fastcgi_module' }
   const seen = { getContentLength: null, headContentLength: '1000', chunkedContentLength: String(3 * 1024 * 1024), cookie: 'a=1; b=2', underscore: 'dash', httpProxy: null, localRedirect: 'client', abort: 'signal' } as const
 
   describe('TCP, fastcgi_keep_conn', () => {
-    definePathChecks(path({
+    const spec = path({
       id: 'nginx-tcp', server: common.server, module: common.module, mode: 'TCP, fastcgi_keep_conn on + keepalive', gateway: 'fastcgi',
       base: '/ngx-tcp', port: nginx.port, skip: skipFor('nginx'), expect: { ...seen, reuse: 'reused' },
       extraNotes: ['repeated headers arrive as repeated params'],
-    }), [['%0A in the path (the CVE-2019-11043 shape)', async () => {
+    })
+    conformance(spec, nginxLogs)
+    definePathChecks(spec, [['%0A in the path (the CVE-2019-11043 shape)', async () => {
       const { environ } = json(await request(nginx.port(), '/ngx-tcp/env/a%0Ab'))
       expect([environ.SCRIPT_NAME, environ.PATH_INFO]).toEqual(['/ngx-tcp', '/env/a\nb'])
     }]])
   })
 
   describe('Unix socket', () => {
-    definePathChecks(path({
+    const spec = path({
       id: 'nginx-uds', server: common.server, module: common.module, mode: 'Unix socket', gateway: 'fastcgi',
       base: '/ngx-uds', port: nginx.port, skip: skipFor('nginx'), expect: { ...seen, reuse: 'one per request' },
-    }))
+    })
+    definePathChecks(spec)
+    conformance(spec, nginxLogs, { cutShort: 'complete' })
   })
 })
 
 describe('lighttpd', () => {
   const lighttpd = useServer('lighttpd', startLighttpd)
+  const lighttpdLogs = (): string[] => lighttpd.server().logs
   const common = { server: 'lighttpd 1.4', module: 'mod_fastcgi' }
   const seen = { getContentLength: '0', headContentLength: '1000', chunkedContentLength: String(3 * 1024 * 1024), cookie: 'a=1; b=2', underscore: 'dash, underscore', httpProxy: null, localRedirect: 'client', abort: 'signal' } as const
 
   describe('bin-path, responder spawned on fd 0', () => {
-    definePathChecks(path({
+    const spec = path({
       id: 'lighttpd-spawn', server: common.server, module: common.module, mode: 'spawned, socket on fd 0 (bin-path)', gateway: 'fastcgi',
       base: '/lt-spawn', port: lighttpd.port, skip: skipFor('lighttpd'), expect: { ...seen, reuse: 'one per request' },
-    }))
+    })
+    definePathChecks(spec)
+    conformance(spec, lighttpdLogs)
   })
 
   describe('TCP', () => {
-    definePathChecks(path({
+    const spec = path({
       id: 'lighttpd-tcp', server: common.server, module: common.module, mode: 'TCP', gateway: 'fastcgi',
       base: '/lt-tcp', port: lighttpd.port, skip: skipFor('lighttpd'), expect: { ...seen, reuse: 'one per request' },
-    }))
+    })
+    definePathChecks(spec)
+    conformance(spec, lighttpdLogs)
   })
 
   describe('FastCGI Authorizer', () => {
