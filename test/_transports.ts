@@ -252,35 +252,12 @@ export const devServer: TransportFactory = {
   async start() {
     let stderr = ''
     const server = await serve(conformanceApp, { port: 0, log: false, errors: { write: (message) => void (stderr += message) } })
-    const run = (request: ConfRequest, abandon: boolean): Promise<ConfResponse> =>
-      new Promise((done, fail) => {
-        stderr = ''
-        const query = request.query ? `?${request.query}` : ''
-        const req = httpRequest({ host: '127.0.0.1', port: server.port, method: request.method ?? 'GET', path: `${encodeURI(request.path)}${query}`, agent: false })
-        const grouped = new Map<string, string[]>()
-        for (const [name, value] of request.headers ?? []) grouped.set(name, [...(grouped.get(name) ?? []), value])
-        for (const [name, values] of grouped) req.setHeader(name, values.length === 1 ? values[0]! : values)
-        if (request.body !== undefined) req.setHeader('Content-Length', request.body.byteLength)
-        req.on('error', (err) => (abandon ? done(empty(stderr)) : fail(err)))
-        req.on('response', (res) => {
-          const chunks: Buffer[] = []
-          let complete = true
-          res.on('data', (chunk: Buffer) => {
-            chunks.push(chunk)
-            if (abandon) req.destroy()
-          })
-          res.on('aborted', () => (complete = false))
-          res.on('error', () => (complete = false))
-          res.on('close', () => {
-            const headers: Array<[string, string]> = []
-            for (let i = 0; i < res.rawHeaders.length; i += 2) headers.push([res.rawHeaders[i]!.toLowerCase(), res.rawHeaders[i + 1]!])
-            // node:http adds framing the app never sent; the suite compares app headers only.
-            const appHeaders = headers.filter(([name]) => !['date', 'connection', 'keep-alive', 'transfer-encoding'].includes(name))
-            setImmediate(() => done({ status: res.statusCode ?? 0, headers: appHeaders, body: Buffer.concat(chunks), complete: complete && res.complete, stderr }))
-          })
-        })
-        req.end(request.body)
-      })
+    const run = async (request: ConfRequest, abandon: boolean): Promise<ConfResponse> => {
+      stderr = ''
+      const response = await httpExchange(server.port, '', request, abandon)
+      await new Promise((resolve) => setImmediate(resolve)) // what the app logged on its way out
+      return { ...response, stderr }
+    }
     return {
       name: 'dev server',
       caps: { localRedirect: 'dispatch', scriptName: '', multiprocess: false, runOnce: false, headerCap: false },
@@ -291,7 +268,38 @@ export const devServer: TransportFactory = {
   },
 }
 
-const empty = (stderr: string): ConfResponse => ({ status: 0, headers: [], body: Buffer.alloc(0), complete: false, stderr })
+/** Header lines the HTTP server adds on its own: the suite compares the app's headers only. */
+const FRAMING = new Set(['date', 'server', 'connection', 'keep-alive', 'transfer-encoding'])
+
+/** One request on its own connection (Connection: close); repeated request headers stay repeated lines. */
+export function httpExchange(port: number, base: string, request: ConfRequest, abandon: boolean): Promise<Omit<ConfResponse, 'stderr'>> {
+  return new Promise((done, fail) => {
+    const query = request.query ? `?${request.query}` : ''
+    // Raw header pairs: node:http would join two Cookie values into one line; the server must see both.
+    const headers = [`Host`, `127.0.0.1:${port}`, 'Connection', 'close', ...(request.headers ?? []).flat()]
+    if (request.body !== undefined) headers.push('Content-Length', String(request.body.byteLength))
+    const path = `${encodeURI(base + request.path)}${query}`
+    const req = httpRequest({ host: '127.0.0.1', port, method: request.method ?? 'GET', path, agent: false, headers })
+    const nothing = { status: 0, headers: [], body: Buffer.alloc(0), complete: false }
+    req.on('error', (err) => (abandon ? done(nothing) : fail(err)))
+    req.on('response', (res) => {
+      const chunks: Buffer[] = []
+      let complete = true
+      res.on('data', (chunk: Buffer) => {
+        chunks.push(chunk)
+        if (abandon) req.destroy()
+      })
+      res.on('aborted', () => (complete = false))
+      res.on('error', () => (complete = false))
+      res.on('close', () => {
+        const headers: Array<[string, string]> = []
+        for (let i = 0; i < res.rawHeaders.length; i += 2) headers.push([res.rawHeaders[i]!.toLowerCase(), res.rawHeaders[i + 1]!])
+        done({ status: res.statusCode ?? 0, headers: headers.filter(([name]) => !FRAMING.has(name)), body: Buffer.concat(chunks), complete: complete && res.complete })
+      })
+    })
+    req.end(request.body)
+  })
+}
 
 // --- the FastCGI responder, through our client ---
 

@@ -2,8 +2,7 @@
 // server started by servers.test.ts, which passes them to the app by CGI or FastCGI; what the app wrote to
 // tsgi.errors is read back from the server's error log. The server's differences are capability flags.
 import { existsSync, readFileSync, statSync } from 'node:fs'
-import { request as httpRequest } from 'node:http'
-import type { Capabilities, ConfRequest, ConfResponse, Transport, TransportFactory } from '../_transports.js'
+import { httpExchange, type Capabilities, type ConfRequest, type ConfResponse, type Transport, type TransportFactory } from '../_transports.js'
 import { sleep } from './_harness.js'
 import { declareCheck, record } from './_results.js'
 
@@ -19,8 +18,6 @@ export interface HttpFront {
   skip?: string
 }
 
-/** Header lines the web server adds on its own: the suite compares the app's headers only. */
-const FRAMING = new Set(['date', 'server', 'connection', 'keep-alive', 'transfer-encoding'])
 
 export function httpFront(front: HttpFront): TransportFactory {
   return {
@@ -47,7 +44,7 @@ export function httpFront(front: HttpFront): TransportFactory {
 async function roundTrip(front: HttpFront, request: ConfRequest, abandon: boolean): Promise<ConfResponse> {
   const logs = front.logs()
   const offsets = logs.map(size)
-  const response = await exchange(front.port(), front.caps.scriptName, request, abandon)
+  const response = await httpExchange(front.port(), front.caps.scriptName, request, abandon)
   return { ...response, stderr: await logGrowth(logs, offsets) }
 }
 
@@ -108,34 +105,4 @@ function unescapeApache(text: string): string {
     } else bytes.push(({ n: 10, r: 13, t: 9 } as Record<string, number>)[next] ?? next.charCodeAt(0))
   }
   return Buffer.from(bytes).toString('utf8')
-}
-
-/** One request on its own connection (Connection: close); repeated request headers stay repeated lines. */
-function exchange(port: number, base: string, request: ConfRequest, abandon: boolean): Promise<Omit<ConfResponse, 'stderr'>> {
-  return new Promise((done, fail) => {
-    const query = request.query ? `?${request.query}` : ''
-    // Raw header pairs: node:http would join two Cookie values into one line; the server must see both.
-    const headers = [`Host`, `127.0.0.1:${port}`, 'Connection', 'close', ...(request.headers ?? []).flat()]
-    if (request.body !== undefined) headers.push('Content-Length', String(request.body.byteLength))
-    const path = `${encodeURI(base + request.path)}${query}`
-    const req = httpRequest({ host: '127.0.0.1', port, method: request.method ?? 'GET', path, agent: false, headers })
-    const nothing = { status: 0, headers: [], body: Buffer.alloc(0), complete: false }
-    req.on('error', (err) => (abandon ? done(nothing) : fail(err)))
-    req.on('response', (res) => {
-      const chunks: Buffer[] = []
-      let complete = true
-      res.on('data', (chunk: Buffer) => {
-        chunks.push(chunk)
-        if (abandon) req.destroy()
-      })
-      res.on('aborted', () => (complete = false))
-      res.on('error', () => (complete = false))
-      res.on('close', () => {
-        const headers: Array<[string, string]> = []
-        for (let i = 0; i < res.rawHeaders.length; i += 2) headers.push([res.rawHeaders[i]!.toLowerCase(), res.rawHeaders[i + 1]!])
-        done({ status: res.statusCode ?? 0, headers: headers.filter(([name]) => !FRAMING.has(name)), body: Buffer.concat(chunks), complete: complete && res.complete })
-      })
-    })
-    req.end(request.body)
-  })
 }
