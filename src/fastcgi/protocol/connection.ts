@@ -17,6 +17,7 @@ import {
 } from './constants.js'
 import type { ApplicationEvent, RequestEvent } from './events.js'
 import { resolveLimits, type Limits } from './limits.js'
+import { Slots } from './slots.js'
 import { ParamsDecoder, decodeParams } from './params.js'
 import { checkEndRequest, encodeUnknownTypeBody, type Padding } from './record.js'
 import { answerGetValues, configuredValues } from './values.js'
@@ -62,7 +63,7 @@ interface RequestState {
 
 export class ApplicationConnection extends ConnectionBase<ApplicationEvent> {
   readonly limits: Readonly<Limits>
-  readonly #requests = new Map<number, RequestState>()
+  readonly #requests = new Slots<RequestState>()
   readonly #maxActive: number
   readonly #multiplex: boolean
   readonly #roles: readonly boolean[]

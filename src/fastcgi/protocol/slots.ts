@@ -1,5 +1,5 @@
-// The requests running on one connection, by request id. Without multiplexing (every real web server)
-// there is at most one, so it lives in a field: a Map set and deleted per request costs allocations.
+// Per-request state of one connection, by request id. Without multiplexing (every real web server) there
+// is at most one request, so it lives in a field: a Map set and deleted per request costs allocations.
 
 export class Slots<T> {
   #id = -1
@@ -8,6 +8,10 @@ export class Slots<T> {
 
   get size(): number {
     return (this.#one === undefined ? 0 : 1) + (this.#more?.size ?? 0)
+  }
+
+  has(id: number): boolean {
+    return this.get(id) !== undefined
   }
 
   get(id: number): T | undefined {
