@@ -57,6 +57,8 @@ export class FastcgiRequest implements ResponseSink {
   data: BodyInput | undefined
   #failed = false
   #head: Buffer | undefined
+  /** tsgi.errors, also where the responder explains an answer it gives for the app. */
+  readonly #errors: ErrorStream = new StderrStream(this)
   /** The response has begun (a head from the app, or one the responder sent for it). */
   #started = false
   /** Cancelled because it left too much STDIN unread on a multiplexed connection. */
@@ -74,13 +76,12 @@ export class FastcgiRequest implements ResponseSink {
   run(app: App): Promise<RunResult> {
     const { options } = this.host
     const role = ROLE_NAMES[this.event.role] ?? 'RESPONDER'
-    const errors = new StderrStream(this)
     let environ
     try {
       environ = buildEnviron(this.event.params, {
         // FastCGI spec §6.3: an Authorizer gets no STDIN (mod_authnz_fcgi and lighttpd send none, F-25).
         input: (length) => (this.input = role === 'AUTHORIZER' ? BodyInput.empty() : this.#makeInput(length)),
-        errors,
+        errors: this.#errors,
         signal: () => this.abortState.signal,
         multithread: false,
         multiprocess: true, // mod_fcgid and lighttpd max-procs run several responders (SPEC §7)
@@ -90,13 +91,13 @@ export class FastcgiRequest implements ResponseSink {
       })
     } catch (err) {
       // No usable environ (no REQUEST_METHOD, bad CONTENT_LENGTH): answer without the app.
-      return this.#reject(err, errors)
+      return this.#reject(err)
     }
     ;(environ as Record<string, unknown>)[EXTRAS_KEY] = this.host.connectionId
     const declared = this.input?.expected
     if (declared !== undefined && declared > options.maxBodyBytes) {
       const error = new TsgiError('ERR_BODY_TOO_LARGE', `fcgi: CONTENT_LENGTH ${declared} is over the limit of ${options.maxBodyBytes}`, { status: 413 })
-      return this.#reject(error, errors)
+      return this.#reject(error)
     }
     return runApp(app, environ, this, { maxHeaderBytes: options.maxHeaderBytes, abort: this.abortState, encode: utf8 })
   }
@@ -181,10 +182,10 @@ export class FastcgiRequest implements ResponseSink {
     this.#head = undefined
   }
 
-  #reject(error: unknown, errors: ErrorStream): Promise<RunResult> {
+  #reject(error: unknown): Promise<RunResult> {
     const status = error instanceof TsgiError && error.status >= 400 ? error.status : 500
     const reason = status === 413 ? 'Content Too Large' : status === 400 ? 'Bad Request' : 'Internal Server Error'
-    errors.write(`${error instanceof Error ? error.message : String(error)}\n`)
+    this.#errors.write(`${error instanceof Error ? error.message : String(error)}\n`)
     const bytes = this.#answer(status, reason)
     return Promise.resolve({ status, bytes, error, aborted: false })
   }
@@ -195,7 +196,7 @@ export class FastcgiRequest implements ResponseSink {
    */
   answerFor(status: number, reason: string, message: string): boolean {
     if (this.#started) return false
-    new StderrStream(this).write(`${message}\n`)
+    this.#errors.write(`${message}\n`)
     this.#answer(status, reason)
     return true
   }
