@@ -82,7 +82,7 @@ export class FastcgiRequest implements ResponseSink {
         // FastCGI spec §6.3: an Authorizer gets no STDIN (mod_authnz_fcgi and lighttpd send none, F-25).
         input: (length) => (this.input = role === 'AUTHORIZER' ? BodyInput.empty() : this.#makeInput(length)),
         errors: this.#errors,
-        signal: () => this.abortState.signal,
+        signal: this.abortState,
         multithread: false,
         multiprocess: true, // mod_fcgid and lighttpd max-procs run several responders (SPEC §7)
         runOnce: false,

@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest'
 import type { InputStream } from '../../src/app.js'
 import { buildEnviron, contentLengthOf, type CgiVars, type GatewayKeys } from '../../src/cgi/environ.js'
+import { LazyAbort } from '../../src/core/abort.js'
 import { BodyInput } from '../../src/core/input.js'
 import { TsgiError } from '../../src/errors.js'
 
@@ -145,6 +146,23 @@ describe('buildEnviron: the gateway keys (SPEC §3.2)', () => {
     expect(environ['tsgi.multiprocess']).toBe(false)
     expect(environ['tsgi.run_once']).toBe(false)
     expect(Object.hasOwn(environ, 'tsgi.fastcgi.role')).toBe(false)
+  })
+
+  it('a lazy tsgi.signal (LazyAbort) is an own enumerable key, made on first read, copied by spread', () => {
+    const abort = new LazyAbort()
+    const environ = buildEnviron(GET, gateway({ signal: abort }))
+    expect(Object.keys(environ)).toContain('tsgi.signal')
+    expect(Object.getOwnPropertyDescriptor(environ, 'tsgi.signal')?.enumerable).toBe(true)
+    const signal = environ['tsgi.signal']
+    expect(signal).toBeInstanceOf(AbortSignal)
+    expect(environ['tsgi.signal']).toBe(signal) // one signal per request, not one per read
+    const copy = { ...environ }
+    expect(copy['tsgi.signal']).toBe(signal)
+    abort.abort(new Error('gone'))
+    expect(signal.aborted).toBe(true)
+    // Two environs never share a signal: the getter is shared, the state is per request.
+    const other = buildEnviron(GET, gateway({ signal: new LazyAbort() }))
+    expect(other['tsgi.signal'].aborted).toBe(false)
   })
 
   it('never takes tsgi.* names from the peer (pairs or record)', () => {
