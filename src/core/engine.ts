@@ -1,7 +1,7 @@
 // The response engine every gateway shares (wsgiref's BaseHandler): runs an App, enforces the
 // startResponse rules, validates status and headers before any byte, closes the body, and turns
 // app errors into a 500. Gateways supply only the I/O, through a ResponseSink. Pure: no node:* imports.
-import type { App, Chunk, Environ, HeaderList, StartResponse, Write } from '../app.js'
+import type { App, Body, Chunk, Environ, HeaderList, StartResponse, Write } from '../app.js'
 import { TsgiError } from '../errors.js'
 import { callApp } from './call.js'
 import { checkHeaders, getHeader, parseStatus } from './headers.js'
@@ -49,8 +49,13 @@ export interface RunResult {
   aborted: boolean
 }
 
-/** Runs `app` for one request and drives `sink`. Never rejects: failures are in the result. */
-export function runApp(app: App, environ: Environ, sink: ResponseSink, options: RunOptions = {}): Promise<RunResult> {
+/**
+ * Runs `app` for one request and drives `sink`. Never rejects: failures are in the result. When the app
+ * returns an array and the sink never asks to wait, the whole run is synchronous and the result comes
+ * back as a plain object (no promise, no microtask: a FastCGI hello is mostly this path); otherwise
+ * it is a promise. `await` takes either.
+ */
+export function runApp(app: App, environ: Environ, sink: ResponseSink, options: RunOptions = {}): RunResult | Promise<RunResult> {
   return new Run(environ, sink, options).execute(app)
 }
 
@@ -90,11 +95,26 @@ class Run {
     this.#abort = options.abort ?? signalState(environ['tsgi.signal'])
   }
 
-  async execute(app: App): Promise<RunResult> {
+  execute(app: App): RunResult | Promise<RunResult> {
+    let body: Body | Promise<Body>
+    try {
+      body = callApp(app, this.#environ, this.startResponse)
+      if (Array.isArray(body)) {
+        const wait = this.#sendArray(body)
+        if (wait === undefined) return this.#end()
+        return wait.then(() => this.#end(), (err: unknown) => this.#complete(err, undefined))
+      }
+    } catch (err) {
+      return this.#complete(err, undefined)
+    }
+    return this.#stream(body)
+  }
+
+  /** A promised body or an iterable: streamed, then finished, failed and closed in order. */
+  async #stream(body: Body | Promise<Body>): Promise<RunResult> {
     let iterator: Iterator<Chunk> | AsyncIterator<Chunk> | undefined
     let error: unknown
     try {
-      let body = callApp(app, this.#environ, this.startResponse)
       if (isPromise(body)) body = await body
       if (Array.isArray(body)) {
         const wait = this.#sendArray(body)
@@ -108,8 +128,34 @@ class Run {
     }
     this.#bodyDone = true
     if (error === undefined && !this.#isAborted()) error = await this.#finish()
+    return this.#complete(error, iterator)
+  }
+
+  /** The whole body went out: finish, synchronously when the sink is. */
+  #end(): RunResult | Promise<RunResult> {
+    this.#bodyDone = true
+    if (this.#isAborted()) return this.#result(undefined)
+    // write() was used: its queue drains first (the slow path).
+    if (this.#writes !== undefined) return this.#finish().then((err) => this.#complete(err, undefined))
+    let wait: Promise<void> | undefined
+    try {
+      wait = this.#finishSync()
+    } catch (err) {
+      return this.#complete(err, undefined)
+    }
+    if (wait === undefined) return this.#result(undefined)
+    return wait.then(() => this.#result(undefined), (err: unknown) => this.#complete(err, undefined))
+  }
+
+  /** Reports a failure (if any), closes the body, and gives the result. */
+  async #complete(error: unknown, iterator: Iterator<Chunk> | AsyncIterator<Chunk> | undefined): Promise<RunResult> {
+    this.#bodyDone = true
     if (error !== undefined && error !== ABORTED) await this.#fail(error)
     if (iterator !== undefined) await this.#close(iterator)
+    return this.#result(error)
+  }
+
+  #result(error: unknown): RunResult {
     const result: RunResult = { status: this.#sent?.code ?? 0, bytes: this.#bytes, aborted: this.#isAborted() }
     if (error !== undefined && error !== ABORTED) result.error = error
     return result
@@ -241,27 +287,36 @@ class Run {
     }
   }
 
-  /** The body ended well: send a head for an empty body, check the length, end. */
+  /** The body ended well: send a head for an empty body, check the length, end. Resolves with the error, if any. */
   async #finish(): Promise<unknown> {
     try {
       if (this.#writes !== undefined) await this.#drainWrites()
-      if (this.#sent === undefined) {
-        const wait = this.#sendHead(this.#bytes === 0 ? 0 : undefined)
-        if (wait !== undefined) await wait
-      }
-      if (this.#isAborted()) return undefined
-      if (this.#declared !== undefined && !this.#suppress && this.#bytes < this.#declared) {
-        throw new TsgiError(
-          'ERR_CONTENT_LENGTH_MISMATCH',
-          `tsgi: app sent ${this.#bytes} bytes, less than its Content-Length of ${this.#declared}`,
-        )
-      }
-      const wait = this.#sink.end()
+      const wait = this.#finishSync()
       if (wait !== undefined) await wait
       return undefined
     } catch (err) {
       return err
     }
+  }
+
+  /** #finish without pending write() calls: synchronous unless the sink makes it wait; throws on failure. */
+  #finishSync(): Promise<void> | undefined {
+    if (this.#sent === undefined) {
+      const wait = this.#sendHead(this.#bytes === 0 ? 0 : undefined)
+      if (wait !== undefined) return wait.then(() => this.#endSync())
+    }
+    return this.#endSync()
+  }
+
+  #endSync(): Promise<void> | undefined {
+    if (this.#isAborted()) return undefined
+    if (this.#declared !== undefined && !this.#suppress && this.#bytes < this.#declared) {
+      throw new TsgiError(
+        'ERR_CONTENT_LENGTH_MISMATCH',
+        `tsgi: app sent ${this.#bytes} bytes, less than its Content-Length of ${this.#declared}`,
+      )
+    }
+    return this.#sink.end() ?? undefined
   }
 
   /** An app failure: a 500 that hides the stack before headers, a visible abort after (SPEC §5.4). */

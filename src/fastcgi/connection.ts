@@ -8,6 +8,7 @@ import { ApplicationConnection, NEED_DATA, Role, type ApplicationEvent } from '.
 import { Slots } from './protocol/slots.js'
 import { FastcgiRequest, type RequestHost } from './request.js'
 import { writeRecords } from './write.js'
+import { isPromise } from '../core/engine-helpers.js'
 import { Deadline } from './deadline.js'
 
 const ROLES = { RESPONDER: Role.Responder, AUTHORIZER: Role.Authorizer, FILTER: Role.Filter } as const
@@ -20,12 +21,15 @@ interface RequestSlot {
   drained: number
   /** Set while the responder drains this request's unread STDIN. */
   onStdinEnd: (() => void) | undefined
+  /** The engine's result when the app answered synchronously, until #finishAnswered. */
+  result: RunResult | undefined
 }
 
 export class ResponderConnection implements RequestHost {
   readonly proto: ApplicationConnection
   readonly #slots = new Slots<RequestSlot>()
   readonly #pausedBy = new Set<FastcgiRequest>()
+  readonly #answered: RequestSlot[] = []
   #drainWaiters: Array<() => void> = []
   readonly #deadline: Deadline
   #stallTimer: NodeJS.Timeout | undefined
@@ -145,9 +149,11 @@ export class ResponderConnection implements RequestHost {
       }
     } catch (err) {
       // A peer that breaks the protocol loses its own connection, nothing else (ERR_FCGI_*).
+      this.#answered.length = 0
       this.destroy(`protocol error: ${err instanceof Error ? err.message : String(err)}`)
       return
     }
+    if (this.#answered.length > 0) this.#finishAnswered()
     // In-protocol replies and what the requests just queued leave together, at the end of this turn.
     if (this.proto.outputSize > 0 || this.proto.shouldClose) this.#scheduleFlush()
   }
@@ -192,12 +198,35 @@ export class ResponderConnection implements RequestHost {
     // Until its STDIN ends, the request waits on the web server (FastCGI spec §6.3: an Authorizer gets none).
     if (request.event.role !== Role.Authorizer) this.#deadline.arm('input')
     else if (this.#deadline.kind === 'params' || this.#deadline.kind === 'idle') this.#deadline.clear()
-    const slot: RequestSlot = { request, draining: false, drained: 0, onStdinEnd: undefined }
+    const slot: RequestSlot = { request, draining: false, drained: 0, onStdinEnd: undefined, result: undefined }
     this.#slots.set(id, slot)
-    request.run(this.app).then(
-      (result) => this.#finish(slot, result),
+    let result: RunResult | Promise<RunResult>
+    try {
+      result = request.run(this.app)
+    } catch (err) {
+      result = { status: 0, bytes: 0, error: err, aborted: false }
+    }
+    if (!isPromise(result)) {
+      // Answered synchronously (an array body): ended once this chunk's records are all read, so the
+      // empty STDIN record that usually follows in the same chunk is seen first (no drain, #finish).
+      slot.result = result
+      this.#answered.push(slot)
+      return
+    }
+    result.then(
+      (done) => this.#finish(slot, done),
       (err: unknown) => this.#finish(slot, { status: 0, bytes: 0, error: err, aborted: false }),
     )
+  }
+
+  /** Ends the requests answered synchronously while a chunk was read. */
+  #finishAnswered(): void {
+    const answered = this.#answered
+    for (let i = 0; i < answered.length; i++) {
+      const slot = answered[i]!
+      this.#finish(slot, slot.result!)
+    }
+    answered.length = 0
   }
 
   /** The app is done: end STDOUT, drain unread STDIN (S-21), then END_REQUEST exactly once. */

@@ -72,8 +72,8 @@ export class FastcgiRequest implements ResponseSink {
     this.keepConn = event.keepConn
   }
 
-  /** Runs the app; resolves with the engine's result (the connection then ends the request). */
-  run(app: App): Promise<RunResult> {
+  /** Runs the app; the engine's result, or a promise of it (the connection then ends the request). */
+  run(app: App): RunResult | Promise<RunResult> {
     const { options } = this.host
     const role = ROLE_NAMES[this.event.role] ?? 'RESPONDER'
     let environ
@@ -182,12 +182,12 @@ export class FastcgiRequest implements ResponseSink {
     this.#head = undefined
   }
 
-  #reject(error: unknown): Promise<RunResult> {
+  #reject(error: unknown): RunResult {
     const status = error instanceof TsgiError && error.status >= 400 ? error.status : 500
     const reason = status === 413 ? 'Content Too Large' : status === 400 ? 'Bad Request' : 'Internal Server Error'
     this.#errors.write(`${error instanceof Error ? error.message : String(error)}\n`)
     const bytes = this.#answer(status, reason)
-    return Promise.resolve({ status, bytes, error, aborted: false })
+    return { status, bytes, error, aborted: false }
   }
 
   /**
