@@ -385,3 +385,41 @@ describe('errors and closing (SPEC §5.3, §5.4)', () => {
     expect(rec.log.join('')).toContain('nobody listens')
   })
 })
+
+describe('synchronous runs (the responder hot path)', () => {
+  it('an array body and a sink that never waits: the result is a plain object, the response already complete', () => {
+    const { environ, rec } = makeEnviron()
+    const result = runApp(hello, environ, recordingSink(rec))
+    expect(result).not.toBeInstanceOf(Promise)
+    expect(result).toMatchObject({ status: 200, bytes: 13, aborted: false })
+    expect(rec.calls).toEqual(['head', 'body', 'end'])
+  })
+
+  it('a sink that waits, a promised body or write(): a promise, with the same outcome', async () => {
+    const { environ, rec } = makeEnviron()
+    const sink = recordingSink(rec)
+    const waiting = { ...sink, body: (chunk: Uint8Array) => Promise.resolve(sink.body(chunk)) }
+    const pending = runApp(hello, environ, waiting)
+    expect(pending).toBeInstanceOf(Promise)
+    expect(await pending).toMatchObject({ status: 200, bytes: 13 })
+    const promised = runApp(async (_e, start) => (start('200 OK', []), ['x']), makeEnviron().environ, recordingSink(rec))
+    expect(promised).toBeInstanceOf(Promise)
+    const writer = runApp((_e, start) => {
+      void start('200 OK', [])('early ')
+      return ['late']
+    }, makeEnviron().environ, recordingSink(rec))
+    expect(writer).toBeInstanceOf(Promise)
+    expect(await writer).toMatchObject({ status: 200, bytes: 10 })
+  })
+
+  it('a synchronous app error is still a 500 that hides the stack (reported asynchronously)', async () => {
+    const { environ, rec } = makeEnviron()
+    const result = await runApp(() => {
+      throw new Error('secret detail')
+    }, environ, recordingSink(rec))
+    expect(result.status).toBe(500)
+    expect(bodyText(rec)).toBe('Internal Server Error\n')
+    expect(rec.log.join('')).toContain('secret detail')
+  })
+})
+
