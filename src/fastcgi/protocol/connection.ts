@@ -19,6 +19,7 @@ import type { ApplicationEvent, RequestEvent } from './events.js'
 import { resolveLimits, type Limits } from './limits.js'
 import { Slots } from './slots.js'
 import { ParamsDecoder, decodeParams } from './params.js'
+import { NameHints } from './text.js'
 import { checkEndRequest, encodeUnknownTypeBody, type Padding } from './record.js'
 import { answerGetValues, configuredValues } from './values.js'
 
@@ -64,6 +65,8 @@ interface RequestState {
 export class ApplicationConnection extends ConnectionBase<ApplicationEvent> {
   readonly limits: Readonly<Limits>
   readonly #requests = new Slots<RequestState>()
+  /** Names of the last PARAMS block, by position (ParamsDecoder compares with them first). */
+  readonly #names = new NameHints()
   readonly #maxActive: number
   readonly #multiplex: boolean
   readonly #roles: readonly boolean[]
@@ -238,7 +241,7 @@ export class ApplicationConnection extends ConnectionBase<ApplicationEvent> {
       requestId: id,
       role: role as Role,
       keepConn,
-      params: new ParamsDecoder(this.limits),
+      params: new ParamsDecoder(this.limits, this.#names),
       aborted: false,
       stdinEnded: false,
       dataEnded: false,

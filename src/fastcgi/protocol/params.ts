@@ -2,7 +2,7 @@
 // An incremental decoder (a pair may straddle PARAMS records, V-33) and an encoder.
 import { TsgiError } from '../../errors.js'
 import { DEFAULT_LIMITS, type Limits } from './limits.js'
-import { decodeName, decodeText, decodeWhole, encodeText } from './text.js'
+import { decodeName, decodeText, decodeWhole, encodeText, type NameHints } from './text.js'
 
 /** One name-value pair, decoded as UTF-8. Order and duplicates are kept (nginx repeats params). */
 export type Pair = [name: string, value: string]
@@ -107,9 +107,12 @@ export class ParamsDecoder {
   #pending: Uint8Array | undefined
   #pendingFill = 0
   #nameLength = 0
+  readonly #hints: NameHints | undefined
 
-  constructor(limits: Readonly<Limits> = DEFAULT_LIMITS) {
+  /** `hints`: kept by the caller per connection, it makes repeated names cheap (see NameHints). */
+  constructor(limits: Readonly<Limits> = DEFAULT_LIMITS, hints?: NameHints) {
     this.#limits = limits
+    this.#hints = hints
   }
 
   /** True while a pair is cut at the end of the bytes pushed so far. */
@@ -150,8 +153,8 @@ export class ParamsDecoder {
         break
       }
       const split = q + nameLength
-      if (text !== undefined) this.pairs.push([decodeName(chunk, q, split), text.slice(split, end)])
-      else this.pairs.push([decodeName(chunk, q, split), decodeText(chunk, split, end)])
+      const name = this.#hints === undefined ? decodeName(chunk, q, split) : this.#hints.name(this.pairs.length, chunk, q, split)
+      this.pairs.push([name, text !== undefined ? text.slice(split, end) : decodeText(chunk, split, end)])
       p = end
     }
     if (p < n) this.#startPrefix(chunk, p)

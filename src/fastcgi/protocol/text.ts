@@ -67,6 +67,31 @@ export function decodeName(bytes: Uint8Array, start: number, end: number): strin
   return name
 }
 
+/**
+ * The names of the last PARAMS block on one connection, by position. A web server sends the same
+ * names in the same order on every request of a location, so comparing the bytes with the name last
+ * seen at that position is cheaper than hashing them for the intern cache. Names only, never values.
+ */
+export class NameHints {
+  readonly #bytes: Array<Uint8Array | undefined> = []
+  readonly #names: string[] = []
+
+  /** The name at `bytes[start, end)`, the `at`-th pair of its block. */
+  name(at: number, bytes: Uint8Array, start: number, end: number): string {
+    const known = this.#bytes[at]
+    const length = end - start
+    if (known !== undefined && known.length === length) {
+      let i = 0
+      while (i < length && known[i] === bytes[start + i]) i++
+      if (i === length) return this.#names[at]!
+    }
+    const name = decodeName(bytes, start, end)
+    this.#bytes[at] = bytes.slice(start, end)
+    this.#names[at] = name
+    return name
+  }
+}
+
 /** UTF-8 bytes of a string (lone surrogates become U+FFFD). */
 export function encodeText(text: string): Uint8Array {
   return encoder.encode(text)

@@ -10,6 +10,7 @@ import {
   resolveLimits,
   type Limits,
 } from '../../../src/fastcgi/protocol/index.js'
+import { NameHints } from '../../../src/fastcgi/protocol/text.js'
 import { ascii, concat, drain, fromHex, rec, toHex } from './_helpers.js'
 
 const BEGIN_1 = fromHex('01010001000800000001000000000000')
@@ -69,6 +70,23 @@ describe('name-value pairs (spec §3.4)', () => {
     ])
     // Names are interned: decoding twice gives equal strings from different bytes.
     expect(decodeParams(block.slice())).toEqual(decodeParams(block))
+  })
+
+  it('names hinted by the previous block on the connection: same names reused, any change decoded anew', () => {
+    const hints = new NameHints()
+    const decode = (pairs: Array<[string, string]>) => {
+      const decoder = new ParamsDecoder(DEFAULT_LIMITS, hints)
+      decoder.push(encodeParams(pairs))
+      return decoder.end()
+    }
+    const first = decode([['REQUEST_METHOD', 'GET'], ['HTTP_HOST', 'a'], ['HTTP_X_A', '1']])
+    const second = decode([['REQUEST_METHOD', 'POST'], ['HTTP_HOST', 'b'], ['HTTP_X_B', '2']])
+    expect(second).toEqual([['REQUEST_METHOD', 'POST'], ['HTTP_HOST', 'b'], ['HTTP_X_B', '2']])
+    expect(second[0]![0]).toBe(first[0]![0])
+    // Another layout at the same positions (other lengths, other order, a non-ASCII name): exact names.
+    const third = decode([['HTTP_X_B', '3'], ['\u00e9t\u00e9', '4'], ['REQUEST_METHOD', 'PUT'], ['Z', '5']])
+    expect(third).toEqual([['HTTP_X_B', '3'], ['\u00e9t\u00e9', '4'], ['REQUEST_METHOD', 'PUT'], ['Z', '5']])
+    expect(decode([['HTTP_X_C', '6']])).toEqual([['HTTP_X_C', '6']])
   })
 
   it('F-06, V-33: a pair split anywhere (inside a length, a name or a value) decodes the same', () => {
