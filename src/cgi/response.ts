@@ -33,10 +33,9 @@ export function formatCgiHead(status: number, reason: string, headers: HeaderLis
   let head = nph ? statusLine(options.protocol, status, reason) : `Status: ${status}${reason ? ' ' + reason : ''}${CRLF}`
   let hasType = false
   for (const [name, value] of headers) {
-    const lower = name.toLowerCase()
     // Our own Status line is the only one (C-17): a `Status` header from the app would be a second one.
-    if (lower === 'status') continue
-    if (lower === 'content-type') hasType = true
+    if (isNamed(name, 'status')) continue
+    if (isNamed(name, 'content-type')) hasType = true
     head += `${name}: ${value}${CRLF}`
   }
   // RFC 3875 §6.3.1: a document response needs a Content-Type, and the server SHOULD NOT guess one
@@ -71,6 +70,11 @@ function statusLine(protocol: string | undefined, status: number, reason: string
 }
 
 function headerValue(headers: HeaderList, lowerName: string): string | undefined {
-  for (const [name, value] of headers) if (name.toLowerCase() === lowerName) return value
+  for (const [name, value] of headers) if (isNamed(name, lowerName)) return value
   return undefined
+}
+
+/** Case-insensitive name check; the length test first spares a lowercased copy for most names. */
+function isNamed(name: string, lowerName: string): boolean {
+  return name.length === lowerName.length && (name === lowerName || name.toLowerCase() === lowerName)
 }

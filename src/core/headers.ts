@@ -26,6 +26,9 @@ export const HOP_BY_HOP = new Set([
   'upgrade',
 ])
 
+/** Lengths of the names checkHeader looks at: Status, Content-Length and the hop-by-hop ones. */
+const CHECKED_LENGTHS = new Set(['status', 'content-length', ...HOP_BY_HOP].map((name) => name.length))
+
 export interface ParsedStatus {
   readonly code: number
   readonly reason: string
@@ -85,7 +88,8 @@ function checkHeader(name: string, value: string): void {
   if (!FIELD_VALUE.test(value)) {
     throw new TsgiError('ERR_BAD_HEADER', `tsgi: header ${name} has a forbidden character (CR, LF, NUL, control or > 0xFF) in ${show(value)}`)
   }
-  const lower = name.toLowerCase()
+  // Lowercased only when the length can match a name checked below (most names cannot).
+  const lower = CHECKED_LENGTHS.has(name.length) ? name.toLowerCase() : ''
   if (lower === 'status') {
     throw new TsgiError('ERR_BAD_HEADER', 'tsgi: an app must not send a Status header; pass the status to startResponse')
   }
@@ -100,7 +104,8 @@ function checkHeader(name: string, value: string): void {
 /** First value of a header, case-insensitively. */
 export function getHeader(headers: HeaderList, name: string): string | undefined {
   const lower = name.toLowerCase()
-  for (const [key, value] of headers) if (key.toLowerCase() === lower) return value
+  // The length test first: most names differ in length, and lowercasing copies the string.
+  for (const [key, value] of headers) if (key.length === lower.length && key.toLowerCase() === lower) return value
   return undefined
 }
 
