@@ -55,10 +55,10 @@ function targetOf(address: string): Server['target'] {
   return address.startsWith('/') || !m ? { path: address } : { host: m[1]!, port: Number(m[2]) }
 }
 
-/** `node --max-semi-space-size=2 bin/tsgi.js fastcgi APP --listen LISTEN`; ready when it prints its address. */
+/** `node --max-semi-space-size=2 --single-threaded-gc bin/tsgi.js fastcgi APP --listen LISTEN` (bin/tsgi.js's shebang flags); ready when it prints its address. */
 export async function startResponder(name: string, app: string, listen: string): Promise<Server> {
   // The flag the README and examples/fcgi-wrapper start it with: a capped young generation (RSS).
-  const proc = start(node, ['--max-semi-space-size=2', join(root, 'bin', 'tsgi.js'), 'fastcgi', app, '--listen', listen], root)
+  const proc = start(node, ['--max-semi-space-size=2', '--single-threaded-gc', join(root, 'bin', 'tsgi.js'), 'fastcgi', app, '--listen', listen], root)
   const m = await waitFor(proc, /FastCGI responder on (\S+) \(pid/)
   return { name, proc, pid: proc.pid, target: targetOf(m[1]!) }
 }
