@@ -312,6 +312,9 @@ export class ResponderConnection implements RequestHost {
 
   #writeParts(): void {
     writeRecords(this.socket, this.proto.takeOutput())
+    // Nothing left queued in the stream: the kernel took every byte during write() and no one holds
+    // the views any more, so the outbox reuses its slab (steady RSS under load, Outbox.recycle).
+    if (this.socket.writableLength === 0) this.proto.recycleOutput()
   }
 
   #wakeWriters(): void {

@@ -90,6 +90,14 @@ export abstract class ConnectionBase<E> {
     return this.outbox.take()
   }
 
+  /**
+   * Every array takeOutput() returned so far has been written and is referenced no more (a socket
+   * write that completed synchronously): the outbox may write over that memory again.
+   */
+  recycleOutput(): void {
+    this.outbox.recycle()
+  }
+
   /** Take the queued output as one array (copies only when it is in several parts). */
   takeOutputBytes(): Uint8Array {
     return this.outbox.takeBytes()

@@ -15,7 +15,7 @@ import {
 const SLAB_SIZE = 16 * 1024
 /** Payloads from this size on are not copied but referenced (like socket.write of a Buffer). */
 const COPY_THRESHOLD = 4096
-/** After takeOutput, a slab with less room than this is dropped rather than kept. */
+/** After take(), a slab with less room than this is dropped rather than kept (unless recycled). */
 const SLAB_KEEP_MIN = 1024
 
 export class Outbox {
@@ -48,14 +48,15 @@ export class Outbox {
       writeHeader(this.#reserve(HEADER_LEN), this.#pos - HEADER_LEN, type, requestId, length, pad)
       this.#cut()
       this.#parts.push(content)
-      // Slab memory is fresh (zeroed) and never reused, so reserving is enough for zero padding.
-      if (pad > 0) this.#reserve(pad)
+      if (pad > 0) this.#reserve(pad).fill(0, this.#pos - pad, this.#pos)
       return
     }
     const slab = this.#reserve(HEADER_LEN + length + pad)
     const at = this.#pos - (HEADER_LEN + length + pad)
     writeHeader(slab, at, type, requestId, length, pad)
     slab.set(content, at + HEADER_LEN)
+    // A recycled slab holds old bytes: padding is zeroed explicitly (spec §3.3 leaves it unused).
+    if (pad > 0) slab.fill(0, this.#pos - pad, this.#pos)
   }
 
   /** Append stream records for `content`, split at 65535 bytes; nothing for empty content. */
@@ -73,7 +74,9 @@ export class Outbox {
   endStream(type: number, requestId: number): void {
     const pad = paddingFor(0, this.#padding)
     this.#size += HEADER_LEN + pad
-    writeHeader(this.#reserve(HEADER_LEN + pad), this.#pos - HEADER_LEN - pad, type, requestId, 0, pad)
+    const slab = this.#reserve(HEADER_LEN + pad)
+    writeHeader(slab, this.#pos - HEADER_LEN - pad, type, requestId, 0, pad)
+    if (pad > 0) slab.fill(0, this.#pos - pad, this.#pos)
   }
 
   /** Append END_REQUEST (spec §5.5); the body is 8 bytes, so no padding either way. */
@@ -96,6 +99,16 @@ export class Outbox {
       this.#slab = undefined
     }
     return parts
+  }
+
+  /**
+   * The caller is done with every array take() gave it (a socket that wrote them synchronously):
+   * the slab is written again from its start. Without this a busy connection fills a new 16 KiB
+   * slab every ~100 small responses; each lives long enough to reach V8's old generation, and
+   * they pile up to its external-memory limit (~64 MB of RSS) before a full GC frees them.
+   */
+  recycle(): void {
+    if (this.#parts.length === 0 && this.#pos === this.#start) this.#start = this.#pos = 0
   }
 
   /** Take every queued byte as one array (copies only when there are several parts). */

@@ -430,6 +430,29 @@ describe('senders and state', () => {
     expect(errorCode(() => new ApplicationConnection({ maxConns: 0 }))).toBe('ERR_INVALID_ARGUMENT')
   })
 
+  it('recycleOutput: the next records are written over the same memory, padding zeroed again', () => {
+    const { conn } = feed(concat(begin(1), params(1)), { padding: 'align8' })
+    conn.stdout(1, ascii('abcdefg'))
+    const [first] = conn.takeOutput()
+    expect(toHex(first!)).toBe('01060001000701006162636465666700')
+    conn.recycleOutput()
+    conn.stdout(1, ascii('x'))
+    const [second] = conn.takeOutput()
+    expect(second!.buffer).toBe(first!.buffer) // same slab, from its start
+    expect(second!.byteOffset).toBe(first!.byteOffset)
+    expect(toHex(second!)).toBe('0106000100010700' + '78' + '00000000000000')
+    // Without recycling, taken bytes are never written over (a socket may still hold them).
+    conn.stdout(1, ascii('y'))
+    const [third] = conn.takeOutput()
+    expect(third!.byteOffset).toBe(second!.byteOffset + second!.length)
+    expect(toHex(second!)).toBe('0106000100010700' + '78' + '00000000000000')
+    // Recycling with output still queued is a no-op: queued bytes are never overwritten.
+    conn.stdout(1, ascii('z'))
+    conn.recycleOutput()
+    conn.stdout(1, ascii('w'))
+    expect(toHex(conn.takeOutputBytes())).toBe('0106000100010700' + '7a00000000000000' + '0106000100010700' + '7700000000000000')
+  })
+
   it('align8 pads every record it writes', () => {
     const { conn } = feed(concat(begin(1), params(1)), { padding: 'align8' })
     conn.stdout(1, ascii('abc'))
