@@ -1,6 +1,7 @@
 // Formats the CGI response header block (RFC 3875 §6), shared by the CGI runner and the FastCGI responder
 // (a FastCGI STDOUT stream carries a CGI response, FastCGI spec §6.2). Pure: no node:* imports.
 import type { HeaderList } from '../app.js'
+import { getHeader, isHeaderNamed } from '../core/headers.js'
 
 export interface CgiHeadOptions {
   /** Non-parsed-header mode (RFC 3875 §5): an HTTP status line instead of `Status:`. CGI only. */
@@ -24,7 +25,7 @@ const HTTP_VERSION = /^HTTP\/[0-9]\.[0-9]$/
  */
 export function formatCgiHead(status: number, reason: string, headers: HeaderList, options: CgiHeadOptions = {}): string {
   const nph = options.nph === true
-  const location = headerValue(headers, 'location')
+  const location = getHeader(headers, 'location')
   if (!nph && options.localRedirect !== false && status === 200 && location !== undefined && isLocalPath(location)) {
     // RFC 3875 §6.2.2: local-redir-response = local-Location NL, nothing else. Apache re-runs the request
     // internally (C-14), so a Status line or other fields would turn it into a client response.
@@ -34,8 +35,8 @@ export function formatCgiHead(status: number, reason: string, headers: HeaderLis
   let hasType = false
   for (const [name, value] of headers) {
     // Our own Status line is the only one (C-17): a `Status` header from the app would be a second one.
-    if (isNamed(name, 'status')) continue
-    if (isNamed(name, 'content-type')) hasType = true
+    if (isHeaderNamed(name, 'status')) continue
+    if (isHeaderNamed(name, 'content-type')) hasType = true
     head += `${name}: ${value}${CRLF}`
   }
   // RFC 3875 §6.3.1: a document response needs a Content-Type, and the server SHOULD NOT guess one
@@ -67,14 +68,4 @@ function statusLine(protocol: string | undefined, status: number, reason: string
   // SERVER_PROTOCOL comes from the web server; only an HTTP version may start an HTTP response.
   const version = protocol !== undefined && HTTP_VERSION.test(protocol) ? protocol : 'HTTP/1.0'
   return `${version} ${status} ${reason}${CRLF}`
-}
-
-function headerValue(headers: HeaderList, lowerName: string): string | undefined {
-  for (const [name, value] of headers) if (isNamed(name, lowerName)) return value
-  return undefined
-}
-
-/** Case-insensitive name check; the length test first spares a lowercased copy for most names. */
-function isNamed(name: string, lowerName: string): boolean {
-  return name.length === lowerName.length && (name === lowerName || name.toLowerCase() === lowerName)
 }

@@ -104,9 +104,13 @@ function checkHeader(name: string, value: string): void {
 /** First value of a header, case-insensitively. */
 export function getHeader(headers: HeaderList, name: string): string | undefined {
   const lower = name.toLowerCase()
-  // The length test first: most names differ in length, and lowercasing copies the string.
-  for (const [key, value] of headers) if (key.length === lower.length && key.toLowerCase() === lower) return value
+  for (const [key, value] of headers) if (isHeaderNamed(key, lower)) return value
   return undefined
+}
+
+/** Case-insensitive name check; the length test first spares a lowercased copy for most names. */
+export function isHeaderNamed(name: string, lowerName: string): boolean {
+  return name.length === lowerName.length && (name === lowerName || name.toLowerCase() === lowerName)
 }
 
 /** Quotes a value for an error message: escaped, and cut to 80 chars so a log line stays a line. */
