@@ -48,15 +48,14 @@ export class Outbox {
       writeHeader(this.#reserve(HEADER_LEN), this.#pos - HEADER_LEN, type, requestId, length, pad)
       this.#cut()
       this.#parts.push(content)
-      if (pad > 0) this.#reserve(pad).fill(0, this.#pos - pad, this.#pos)
+      if (pad > 0) this.#zeroPadding(this.#reserve(pad), pad)
       return
     }
     const slab = this.#reserve(HEADER_LEN + length + pad)
     const at = this.#pos - (HEADER_LEN + length + pad)
     writeHeader(slab, at, type, requestId, length, pad)
     slab.set(content, at + HEADER_LEN)
-    // A recycled slab holds old bytes: padding is zeroed explicitly (spec §3.3 leaves it unused).
-    if (pad > 0) slab.fill(0, this.#pos - pad, this.#pos)
+    if (pad > 0) this.#zeroPadding(slab, pad)
   }
 
   /** Append stream records for `content`, split at 65535 bytes; nothing for empty content. */
@@ -76,7 +75,7 @@ export class Outbox {
     this.#size += HEADER_LEN + pad
     const slab = this.#reserve(HEADER_LEN + pad)
     writeHeader(slab, this.#pos - HEADER_LEN - pad, type, requestId, 0, pad)
-    if (pad > 0) slab.fill(0, this.#pos - pad, this.#pos)
+    if (pad > 0) this.#zeroPadding(slab, pad)
   }
 
   /** Append END_REQUEST (spec §5.5); the body is 8 bytes, so no padding either way. */
@@ -115,6 +114,11 @@ export class Outbox {
   takeBytes(): Uint8Array {
     const parts = this.take()
     return parts.length === 1 ? parts[0]! : concatBytes(parts)
+  }
+
+  /** Zeroes the `pad` bytes just reserved: a recycled slab holds old bytes (spec §3.3 leaves padding unused). */
+  #zeroPadding(slab: Uint8Array, pad: number): void {
+    slab.fill(0, this.#pos - pad, this.#pos)
   }
 
   /** Make room for `n` bytes at the end of the current slab and advance past them. */

@@ -56,11 +56,7 @@ export function decodeName(bytes: Uint8Array, start: number, end: number): strin
   if (high > 0x7f) return decoder.decode(bytes.subarray(start, end))
   const slot = (hash ^ (hash >>> 16)) & (CACHE_SLOTS - 1)
   const key = cacheKeys[slot]
-  if (key !== undefined && key.length === length) {
-    let i = 0
-    while (i < length && key[i] === bytes[start + i]) i++
-    if (i === length) return cacheStrings[slot]!
-  }
+  if (key !== undefined && sameBytes(key, bytes, start, length)) return cacheStrings[slot]!
   const name = decodeText(bytes, start, end)
   cacheKeys[slot] = bytes.slice(start, end)
   cacheStrings[slot] = name
@@ -80,16 +76,20 @@ export class NameHints {
   name(at: number, bytes: Uint8Array, start: number, end: number): string {
     const known = this.#bytes[at]
     const length = end - start
-    if (known !== undefined && known.length === length) {
-      let i = 0
-      while (i < length && known[i] === bytes[start + i]) i++
-      if (i === length) return this.#names[at]!
-    }
+    if (known !== undefined && sameBytes(known, bytes, start, length)) return this.#names[at]!
     const name = decodeName(bytes, start, end)
     this.#bytes[at] = bytes.slice(start, end)
     this.#names[at] = name
     return name
   }
+}
+
+/** True when `key` is exactly `bytes[start, start + length)`. */
+function sameBytes(key: Uint8Array, bytes: Uint8Array, start: number, length: number): boolean {
+  if (key.length !== length) return false
+  let i = 0
+  while (i < length && key[i] === bytes[start + i]) i++
+  return i === length
 }
 
 /** UTF-8 bytes of a string (lone surrogates become U+FFFD). */
