@@ -25,6 +25,9 @@ interface RequestSlot {
   result: RunResult | undefined
 }
 
+/** The result of a run that threw instead of answering (the engine never does; a gateway bug might). */
+const crashed = (error: unknown): RunResult => ({ status: 0, bytes: 0, error, aborted: false })
+
 export class ResponderConnection implements RequestHost {
   readonly proto: ApplicationConnection
   readonly #slots = new Slots<RequestSlot>()
@@ -204,7 +207,7 @@ export class ResponderConnection implements RequestHost {
     try {
       result = request.run(this.app)
     } catch (err) {
-      result = { status: 0, bytes: 0, error: err, aborted: false }
+      result = crashed(err)
     }
     if (!isPromise(result)) {
       // Answered synchronously (an array body): ended once this chunk's records are all read, so the
@@ -215,7 +218,7 @@ export class ResponderConnection implements RequestHost {
     }
     result.then(
       (done) => this.#finish(slot, done),
-      (err: unknown) => this.#finish(slot, { status: 0, bytes: 0, error: err, aborted: false }),
+      (err: unknown) => this.#finish(slot, crashed(err)),
     )
   }
 
