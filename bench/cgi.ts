@@ -32,8 +32,16 @@ interface Variant {
 
 const node = process.execPath
 const compiled: Variant = { name: 'compiled cgi-bin/hello', command: [node, join(root, 'cgi-bin/hello')], times: [] }
-const bare: Variant = { name: 'bare bench/fixtures/bare-hello.cjs', command: [node, join(root, 'bench/fixtures/bare-hello.cjs')], times: [] }
-const bareFd: Variant = { name: 'bare-fd bench/fixtures/bare-hello-fd.cjs', command: [node, join(root, 'bench/fixtures/bare-hello-fd.cjs')], times: [] }
+const bare: Variant = {
+  name: 'bare bench/fixtures/bare-hello.cjs',
+  command: [node, join(root, 'bench/fixtures/bare-hello.cjs')],
+  times: [],
+}
+const bareFd: Variant = {
+  name: 'bare-fd bench/fixtures/bare-hello-fd.cjs',
+  command: [node, join(root, 'bench/fixtures/bare-hello-fd.cjs')],
+  times: [],
+}
 const empty: Variant = { name: "node -e ''", command: [node, '-e', ''], times: [] }
 const tsx: Variant = { name: 'tsx cgi-bin/hello-tsx', command: [join(root, 'cgi-bin/hello-tsx')], times: [] }
 
@@ -53,10 +61,14 @@ function median(values: number[]): number {
 }
 
 function main(): void {
-  if (!existsSync(join(root, 'cgi-bin/dist/hello.cjs'))) throw new Error('cgi-bin/dist/hello.cjs is missing: run `npm run build`')
+  if (!existsSync(join(root, 'cgi-bin/dist/hello.cjs')))
+    throw new Error('cgi-bin/dist/hello.cjs is missing: run `npm run build`')
   const expected = once(bare)
   const got = once(compiled)
-  if (!got.equals(expected)) throw new Error(`cgi-bin/hello printed ${JSON.stringify(got.toString('latin1'))}, bare printed ${JSON.stringify(expected.toString('latin1'))}`)
+  if (!got.equals(expected))
+    throw new Error(
+      `cgi-bin/hello printed ${JSON.stringify(got.toString('latin1'))}, bare printed ${JSON.stringify(expected.toString('latin1'))}`,
+    )
   if (!once(bareFd).equals(expected)) throw new Error('bare-hello-fd.cjs printed other bytes than bare-hello.cjs')
   for (const variant of [compiled, bare, bareFd, empty]) variant.times.length = 0 // warm-up runs do not count
 
@@ -73,14 +85,24 @@ function main(): void {
   }
 
   const bareMedian = median(bare.times)
-  console.log(`CGI hello, wall time per request (spawn to exit), ${rounds} interleaved rounds (tsx: ${tsxRounds}), node ${process.version}`)
+  console.log(
+    `CGI hello, wall time per request (spawn to exit), ${rounds} interleaved rounds (tsx: ${tsxRounds}), node ${process.version}`,
+  )
   for (const variant of [empty, bareFd, bare, compiled, tsx]) {
     const m = median(variant.times)
-    console.log(`  ${variant.name.padEnd(42)} median ${m.toFixed(1).padStart(6)} ms  min ${Math.min(...variant.times).toFixed(1).padStart(6)} ms  ${(m / bareMedian).toFixed(2)}x bare`)
+    console.log(
+      `  ${variant.name.padEnd(42)} median ${m.toFixed(1).padStart(6)} ms  min ${Math.min(...variant.times)
+        .toFixed(1)
+        .padStart(6)} ms  ${(m / bareMedian).toFixed(2)}x bare`,
+    )
   }
   const ratio = median(pairRatios)
-  console.log(`  compiled / bare-fd (stricter floor: no process.stdout): ratio of medians ${(median(compiled.times) / median(bareFd.times)).toFixed(3)}`)
-  console.log(`  compiled / bare: ratio of medians ${(median(compiled.times) / bareMedian).toFixed(3)}, median of paired ratios ${ratio.toFixed(3)} (target <= 1.10: ${ratio <= 1.1 ? 'met' : 'NOT met'})`)
+  console.log(
+    `  compiled / bare-fd (stricter floor: no process.stdout): ratio of medians ${(median(compiled.times) / median(bareFd.times)).toFixed(3)}`,
+  )
+  console.log(
+    `  compiled / bare: ratio of medians ${(median(compiled.times) / bareMedian).toFixed(3)}, median of paired ratios ${ratio.toFixed(3)} (target <= 1.10: ${ratio <= 1.1 ? 'met' : 'NOT met'})`,
+  )
 }
 
 main()

@@ -4,13 +4,13 @@
 import { availableParallelism, cpus } from 'node:os'
 import {
   ApplicationConnection,
+  encodeParams,
+  encodeRecord,
   NEED_DATA,
+  type Padding,
   ParamsDecoder,
   RecordType,
   WebServerConnection,
-  encodeParams,
-  encodeRecord,
-  type Padding,
 } from '../src/fastcgi/protocol/index.js'
 
 const ROUNDS = Number(process.env.ROUNDS ?? 7)
@@ -70,9 +70,7 @@ function measure(name: string, unit: string, work: () => number): Result {
 /** A connection with request 1 past its PARAMS, ready for STDIN. */
 function stdinReady(): ApplicationConnection {
   const conn = new ApplicationConnection()
-  conn.receiveData(
-    new Uint8Array([1, 1, 0, 1, 0, 8, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 1, 4, 0, 1, 0, 0, 0, 0]),
-  )
+  conn.receiveData(new Uint8Array([1, 1, 0, 1, 0, 8, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 1, 4, 0, 1, 0, 0, 0, 0]))
   while (conn.nextEvent() !== NEED_DATA);
   return conn
 }
@@ -113,36 +111,46 @@ function nginxRequest(): { bytes: Uint8Array; block: Uint8Array } {
 
 function paramsBench(): Result[] {
   const { bytes, block } = nginxRequest()
-  const decodeOnly = measure(`PARAMS block decode (${NGINX_PARAMS.length} pairs, ${block.length} B)`, 'blocks/s', () => {
-    for (let i = 0; i < 100; i++) {
-      const decoder = new ParamsDecoder()
-      decoder.push(block)
-      if (decoder.end().length !== NGINX_PARAMS.length) throw new Error('bad decode')
-    }
-    return 100
-  })
+  const decodeOnly = measure(
+    `PARAMS block decode (${NGINX_PARAMS.length} pairs, ${block.length} B)`,
+    'blocks/s',
+    () => {
+      for (let i = 0; i < 100; i++) {
+        const decoder = new ParamsDecoder()
+        decoder.push(block)
+        if (decoder.end().length !== NGINX_PARAMS.length) throw new Error('bad decode')
+      }
+      return 100
+    },
+  )
   const conn = new ApplicationConnection()
   const body = new TextEncoder().encode('Content-Type: text/plain\r\n\r\nHello, World!\n')
-  const cycle = measure(`request cycle on a kept connection (${bytes.length} B in, respond, takeOutput)`, 'requests/s', () => {
-    for (let i = 0; i < 100; i++) {
-      conn.receiveData(bytes)
-      let params = 0
-      for (let e = conn.nextEvent(); e !== NEED_DATA; e = conn.nextEvent()) {
-        if (e.type === 'request') params = e.params.length
+  const cycle = measure(
+    `request cycle on a kept connection (${bytes.length} B in, respond, takeOutput)`,
+    'requests/s',
+    () => {
+      for (let i = 0; i < 100; i++) {
+        conn.receiveData(bytes)
+        let params = 0
+        for (let e = conn.nextEvent(); e !== NEED_DATA; e = conn.nextEvent()) {
+          if (e.type === 'request') params = e.params.length
+        }
+        if (params !== NGINX_PARAMS.length) throw new Error('no request event')
+        conn.stdout(1, body)
+        conn.endRequest(1)
+        if (conn.takeOutput().length !== 1) throw new Error('output not coalesced')
       }
-      if (params !== NGINX_PARAMS.length) throw new Error('no request event')
-      conn.stdout(1, body)
-      conn.endRequest(1)
-      if (conn.takeOutput().length !== 1) throw new Error('output not coalesced')
-    }
-    return 100
-  })
+      return 100
+    },
+  )
   return [decodeOnly, cycle]
 }
 
 function main(): void {
   const cpu = cpus()[0]?.model ?? 'unknown cpu'
-  console.log(`node ${process.version}, ${availableParallelism()} cpus (${cpu}), ${ROUNDS} rounds of ${ROUND_MS} ms, median [min..max]`)
+  console.log(
+    `node ${process.version}, ${availableParallelism()} cpus (${cpu}), ${ROUNDS} rounds of ${ROUND_MS} ms, median [min..max]`,
+  )
   const results = [
     stdinBench('STDIN 65535-B records, 1 MiB chunks (zero copy)', 65535, 'none', 1 << 20),
     stdinBench('STDIN 65535-B records, 64 KiB socket chunks (straddling: one copy)', 65535, 'none', 65536),

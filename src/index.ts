@@ -16,8 +16,8 @@ export type {
   StartResponse,
   Write,
 } from './app.js'
-export { TsgiError, isTsgiError, type ErrorCode, type TsgiErrorOptions } from './errors.js'
-export { callApp, isApp } from './core/call.js'
-export { runApp, type AbortState, type ResponseSink, type RunOptions, type RunResult } from './core/engine.js'
 export { LazyAbort } from './core/abort.js'
+export { callApp, isApp } from './core/call.js'
+export { type AbortState, type ResponseSink, type RunOptions, type RunResult, runApp } from './core/engine.js'
 export { BodyInput, type BodyInputOptions } from './core/input.js'
+export { type ErrorCode, isTsgiError, TsgiError, type TsgiErrorOptions } from './errors.js'

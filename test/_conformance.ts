@@ -5,12 +5,15 @@ import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it as vitestIt } from 'vitest'
-import { pattern } from './fixtures/conformance-app.js'
 import type { ConfResponse, Transport, TransportFactory } from './_transports.js'
+import { pattern } from './fixtures/conformance-app.js'
 
-const header = (response: ConfResponse, name: string): string | undefined => response.headers.find(([n]) => n === name)?.[1]
-const all = (response: ConfResponse, name: string): string[] => response.headers.filter(([n]) => n === name).map(([, v]) => v)
-const json = (response: ConfResponse): Record<string, unknown> => JSON.parse(response.body.toString('utf8')) as Record<string, unknown>
+const header = (response: ConfResponse, name: string): string | undefined =>
+  response.headers.find(([n]) => n === name)?.[1]
+const all = (response: ConfResponse, name: string): string[] =>
+  response.headers.filter(([n]) => n === name).map(([, v]) => v)
+const json = (response: ConfResponse): Record<string, unknown> =>
+  JSON.parse(response.body.toString('utf8')) as Record<string, unknown>
 
 /** Waits for a file a spawned or in-process app writes; the deadline only bounds a failing test. */
 export async function waitForFile(path: string, deadlineMs = 10_000): Promise<boolean> {
@@ -66,7 +69,13 @@ export function conformanceSuite(factory: TransportFactory): void {
 
     it('echo: method, path, query, body length, sha256 and content type of a 100 KB POST', async () => {
       const body = randomBytes(100_000)
-      const r = await t.send({ method: 'POST', path: '/echo/x', query: 'a=1&b=%20', headers: [['Content-Type', 'application/x-test']], body })
+      const r = await t.send({
+        method: 'POST',
+        path: '/echo/x',
+        query: 'a=1&b=%20',
+        headers: [['Content-Type', 'application/x-test']],
+        body,
+      })
       expect(r.status).toBe(200)
       expect(json(r)).toEqual({
         method: 'POST',
@@ -81,13 +90,35 @@ export function conformanceSuite(factory: TransportFactory): void {
 
     it('environ: RFC 3875 variables as strings and the tsgi keys of this gateway', async () => {
       const r = await t.send({ path: '/env/a b', query: 'q=1', headers: [['X-Test', 'yes']] })
-      const { environ, tsgi, process: proc } = json(r) as { environ: Record<string, string>; tsgi: Record<string, unknown>; process: Record<string, unknown> }
-      expect(environ).toMatchObject({ REQUEST_METHOD: 'GET', SCRIPT_NAME: t.caps.scriptName, PATH_INFO: '/env/a b', QUERY_STRING: 'q=1', HTTP_X_TEST: 'yes', SERVER_PROTOCOL: 'HTTP/1.1' })
+      const {
+        environ,
+        tsgi,
+        process: proc,
+      } = json(r) as {
+        environ: Record<string, string>
+        tsgi: Record<string, unknown>
+        process: Record<string, unknown>
+      }
+      expect(environ).toMatchObject({
+        REQUEST_METHOD: 'GET',
+        SCRIPT_NAME: t.caps.scriptName,
+        PATH_INFO: '/env/a b',
+        QUERY_STRING: 'q=1',
+        HTTP_X_TEST: 'yes',
+        SERVER_PROTOCOL: 'HTTP/1.1',
+      })
       expect(environ.SERVER_NAME).toBeTruthy()
       expect(environ.SERVER_PORT).toMatch(/^\d+$/)
       if (t.caps.getContentLength === undefined) expect(environ).not.toHaveProperty('CONTENT_LENGTH')
       else expect(environ.CONTENT_LENGTH).toBe(t.caps.getContentLength)
-      expect(tsgi).toMatchObject({ version: [1, 0], url_scheme: 'http', multithread: false, multiprocess: t.caps.multiprocess, run_once: t.caps.runOnce, signal: true })
+      expect(tsgi).toMatchObject({
+        version: [1, 0],
+        url_scheme: 'http',
+        multithread: false,
+        multiprocess: t.caps.multiprocess,
+        run_once: t.caps.runOnce,
+        signal: true,
+      })
       // The FastCGI responder never copies params into process.env (S-01); CGI's process.env is the request.
       if (!t.caps.runOnce) expect(proc.REQUEST_METHOD).toBeNull()
     })
@@ -104,7 +135,15 @@ export function conformanceSuite(factory: TransportFactory): void {
     })
 
     it('repeated request headers are merged (Cookie with "; ", others with ", ")', async () => {
-      const r = await t.send({ path: '/headers', headers: [['X-Dup', 'one'], ['X-Dup', 'two'], ['Cookie', 'a=1'], ['Cookie', 'b=2']] })
+      const r = await t.send({
+        path: '/headers',
+        headers: [
+          ['X-Dup', 'one'],
+          ['X-Dup', 'two'],
+          ['Cookie', 'a=1'],
+          ['Cookie', 'b=2'],
+        ],
+      })
       const headers = new Map(json(r) as unknown as Array<[string, string]>)
       expect(headers.get('HTTP_X_DUP')).toBe('one, two')
       expect(headers.get('HTTP_COOKIE')).toBe(['a=1', 'b=2'].join(t.caps.cookieJoin ?? '; '))
@@ -140,10 +179,16 @@ export function conformanceSuite(factory: TransportFactory): void {
         expect(header(r, 'location')).toBe(`${t.caps.scriptName}/env/redirected?from=local`)
       } else if (t.caps.localRedirect === 'dispatch') {
         const { environ } = json(r) as { environ: Record<string, string> }
-        expect(environ).toMatchObject({ PATH_INFO: '/env/redirected', QUERY_STRING: 'from=local', REDIRECT_STATUS: '200' })
+        expect(environ).toMatchObject({
+          PATH_INFO: '/env/redirected',
+          QUERY_STRING: 'from=local',
+          REDIRECT_STATUS: '200',
+        })
       } else {
         // Over CGI and FastCGI the head is `Location` alone (no Status line); in process, the engine's own head.
-        expect(r.headers.filter(([name]) => name !== 'content-length')).toEqual([['location', `${t.caps.scriptName}/env/redirected?from=local`]])
+        expect(r.headers.filter(([name]) => name !== 'content-length')).toEqual([
+          ['location', `${t.caps.scriptName}/env/redirected?from=local`],
+        ])
         expect(r.body.length).toBe(0)
       }
     })
@@ -152,7 +197,11 @@ export function conformanceSuite(factory: TransportFactory): void {
       const r = await t.send({ path: '/in-app-redirect' })
       expect(r.status).toBe(200)
       const { environ } = json(r) as { environ: Record<string, string> }
-      expect(environ).toMatchObject({ PATH_INFO: '/env/redirected', QUERY_STRING: 'from=middleware', REQUEST_METHOD: 'GET' })
+      expect(environ).toMatchObject({
+        PATH_INFO: '/env/redirected',
+        QUERY_STRING: 'from=middleware',
+        REQUEST_METHOD: 'GET',
+      })
     })
 
     it('client redirect: 302 with an absolute URL', async () => {

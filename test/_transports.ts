@@ -1,7 +1,7 @@
 // The gateways the conformance suite (test/_conformance.ts) runs the same app through: in-process
 // (buildEnviron + runApp), the CGI adapter (a spawned bundle), the dev server, and the FastCGI
 // responder over TCP, a Unix socket and an inherited fd-0 listening socket. Differences are flags.
-import { spawn, type ChildProcess } from 'node:child_process'
+import { type ChildProcess, spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { request as httpRequest } from 'node:http'
 import { createServer, type Server } from 'node:net'
@@ -10,11 +10,11 @@ import { join, resolve } from 'node:path'
 import { build } from 'esbuild'
 import type { HeaderList } from '../src/app.js'
 import { buildEnviron } from '../src/cgi/environ.js'
-import { runApp, type ResponseSink } from '../src/core/engine.js'
+import { type ResponseSink, runApp } from '../src/core/engine.js'
 import { BodyInput } from '../src/core/input.js'
 import { FastcgiClient } from '../src/fastcgi/client.js'
 import { parseHead } from '../src/fastcgi/client-head.js'
-import { serveFastcgi, type FastcgiServer } from '../src/fastcgi/index.js'
+import { type FastcgiServer, serveFastcgi } from '../src/fastcgi/index.js'
 import { serve } from '../src/server/index.js'
 import conformanceApp from './fixtures/conformance-app.js'
 
@@ -122,11 +122,13 @@ export function cgiVars(request: ConfRequest, scriptName: string): Array<[string
 /** A process environment holds one value per name: merge like Apache (Cookie with `; ` as buildEnviron does). */
 function envRecord(vars: Array<[string, string]>): Record<string, string> {
   const env: Record<string, string> = {}
-  for (const [name, value] of vars) env[name] = name in env ? `${env[name]}${name === 'HTTP_COOKIE' ? '; ' : ', '}${value}` : value
+  for (const [name, value] of vars)
+    env[name] = name in env ? `${env[name]}${name === 'HTTP_COOKIE' ? '; ' : ', '}${value}` : value
   return env
 }
 
-const lower = (headers: Array<[string, string]>): Array<[string, string]> => headers.map(([n, v]) => [n.toLowerCase(), v])
+const lower = (headers: Array<[string, string]>): Array<[string, string]> =>
+  headers.map(([n, v]) => [n.toLowerCase(), v])
 
 // --- in-process: buildEnviron + runApp with a recording sink ---
 
@@ -161,7 +163,13 @@ export const inProcess: TransportFactory = {
         abort: () => void (aborted = true),
       }
       const result = await runApp(conformanceApp, environ, sink)
-      return { status, headers: lower(headers), body: Buffer.concat(chunks), complete: !aborted && !result.aborted, stderr }
+      return {
+        status,
+        headers: lower(headers),
+        body: Buffer.concat(chunks),
+        complete: !aborted && !result.aborted,
+        stderr,
+      }
     }
     return {
       name: 'in-process',
@@ -182,16 +190,46 @@ export async function bundles(): Promise<{ cgi: string; auto: string; module: st
   if (bundleDir === undefined) {
     const dir = mkdtempSync(join(tmpdir(), 'tsgi-conformance-'))
     const common = { bundle: true, platform: 'node', target: 'node20', logLevel: 'warning', keepNames: true } as const
-    const entry = (code: string) => ({ contents: `import app from ${JSON.stringify(APP_PATH)}\n${code}`, resolveDir: ROOT, loader: 'ts' as const })
+    const entry = (code: string) => ({
+      contents: `import app from ${JSON.stringify(APP_PATH)}\n${code}`,
+      resolveDir: ROOT,
+      loader: 'ts' as const,
+    })
     await Promise.all([
       // run.js before the app, as the integration's cgi-entry does: loading it scrubs HTTP_PROXY (httpoxy).
-      build({ ...common, format: 'cjs', outfile: join(dir, 'cgi.cjs'), stdin: { ...entry(''), contents: `import { runCgi } from './src/cgi/run.js'\nimport app from ${JSON.stringify(APP_PATH)}\nvoid runCgi(app)\n` } }),
-      build({ ...common, format: 'cjs', outfile: join(dir, 'auto.cjs'), stdin: entry(`import { serveAuto } from './src/fastcgi/auto.js'\nvoid serveAuto(app, { log: (m) => process.stderr.write(m + '\\n') })\n`) }),
-      build({ ...common, format: 'esm', outfile: join(dir, 'app.mjs'), stdin: entry('export default app\n'), banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" } }),
+      build({
+        ...common,
+        format: 'cjs',
+        outfile: join(dir, 'cgi.cjs'),
+        stdin: {
+          ...entry(''),
+          contents: `import { runCgi } from './src/cgi/run.js'\nimport app from ${JSON.stringify(APP_PATH)}\nvoid runCgi(app)\n`,
+        },
+      }),
+      build({
+        ...common,
+        format: 'cjs',
+        outfile: join(dir, 'auto.cjs'),
+        stdin: entry(
+          `import { serveAuto } from './src/fastcgi/auto.js'\nvoid serveAuto(app, { log: (m) => process.stderr.write(m + '\\n') })\n`,
+        ),
+      }),
+      build({
+        ...common,
+        format: 'esm',
+        outfile: join(dir, 'app.mjs'),
+        stdin: entry('export default app\n'),
+        banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+      }),
     ])
     bundleDir = dir
   }
-  return { cgi: join(bundleDir, 'cgi.cjs'), auto: join(bundleDir, 'auto.cjs'), module: join(bundleDir, 'app.mjs'), dir: bundleDir }
+  return {
+    cgi: join(bundleDir, 'cgi.cjs'),
+    auto: join(bundleDir, 'auto.cjs'),
+    module: join(bundleDir, 'app.mjs'),
+    dir: bundleDir,
+  }
 }
 
 export function removeBundles(): void {
@@ -207,7 +245,10 @@ export const cgi: TransportFactory = {
     const { cgi: script } = await bundles()
     const run = (request: ConfRequest, abandon: boolean): Promise<ConfResponse> =>
       new Promise((done, fail) => {
-        const child = spawn(process.execPath, [script], { env: cleanEnv(envRecord(cgiVars(request, '/app'))), stdio: ['pipe', 'pipe', 'pipe'] })
+        const child = spawn(process.execPath, [script], {
+          env: cleanEnv(envRecord(cgiVars(request, '/app'))),
+          stdio: ['pipe', 'pipe', 'pipe'],
+        })
         const out: Buffer[] = []
         let stderr = ''
         child.stdout.on('data', (chunk: Buffer) => {
@@ -242,7 +283,13 @@ function fromCgiOutput(raw: Buffer, exitedZero: boolean, stderr: string, partial
     if (partial) return { status: 0, headers: [], body: raw, complete: false, stderr }
     throw new Error(`bad CGI output (${String(head)}): ${JSON.stringify(raw.toString('latin1').slice(0, 200))}`)
   }
-  return { status: head.status, headers: lower(head.headers), body: raw.subarray(head.bodyStart), complete: exitedZero, stderr }
+  return {
+    status: head.status,
+    headers: lower(head.headers),
+    body: raw.subarray(head.bodyStart),
+    complete: exitedZero,
+    stderr,
+  }
 }
 
 // --- the dev server (node:http on 127.0.0.1:0) ---
@@ -251,7 +298,11 @@ export const devServer: TransportFactory = {
   name: 'dev server',
   async start() {
     let stderr = ''
-    const server = await serve(conformanceApp, { port: 0, log: false, errors: { write: (message) => void (stderr += message) } })
+    const server = await serve(conformanceApp, {
+      port: 0,
+      log: false,
+      errors: { write: (message) => void (stderr += message) },
+    })
     const run = async (request: ConfRequest, abandon: boolean): Promise<ConfResponse> => {
       stderr = ''
       const response = await httpExchange(server.port, '', request, abandon)
@@ -272,7 +323,12 @@ export const devServer: TransportFactory = {
 const FRAMING = new Set(['date', 'server', 'connection', 'keep-alive', 'transfer-encoding'])
 
 /** One request on its own connection (Connection: close); repeated request headers stay repeated lines. */
-export function httpExchange(port: number, base: string, request: ConfRequest, abandon: boolean): Promise<Omit<ConfResponse, 'stderr'>> {
+export function httpExchange(
+  port: number,
+  base: string,
+  request: ConfRequest,
+  abandon: boolean,
+): Promise<Omit<ConfResponse, 'stderr'>> {
   return new Promise((done, fail) => {
     const query = request.query ? `?${request.query}` : ''
     // Raw header pairs: node:http would join two Cookie values into one line; the server must see both.
@@ -293,8 +349,14 @@ export function httpExchange(port: number, base: string, request: ConfRequest, a
       res.on('error', () => (complete = false))
       res.on('close', () => {
         const headers: Array<[string, string]> = []
-        for (let i = 0; i < res.rawHeaders.length; i += 2) headers.push([res.rawHeaders[i]!.toLowerCase(), res.rawHeaders[i + 1]!])
-        done({ status: res.statusCode ?? 0, headers: headers.filter(([name]) => !FRAMING.has(name)), body: Buffer.concat(chunks), complete: complete && res.complete })
+        for (let i = 0; i < res.rawHeaders.length; i += 2)
+          headers.push([res.rawHeaders[i]!.toLowerCase(), res.rawHeaders[i + 1]!])
+        done({
+          status: res.statusCode ?? 0,
+          headers: headers.filter(([name]) => !FRAMING.has(name)),
+          body: Buffer.concat(chunks),
+          complete: complete && res.complete,
+        })
       })
     })
     req.end(request.body)
@@ -308,7 +370,11 @@ async function fastcgiTransport(name: string, address: string, stop: () => Promi
   const run = async (request: ConfRequest, abandon: boolean): Promise<ConfResponse> => {
     const controller = new AbortController()
     const params = cgiVars(request, '/app')
-    const response = await client.request({ params, body: request.body ?? new Uint8Array(0), signal: controller.signal })
+    const response = await client.request({
+      params,
+      body: request.body ?? new Uint8Array(0),
+      signal: controller.signal,
+    })
     const chunks: Uint8Array[] = []
     let complete = true
     try {
@@ -320,7 +386,13 @@ async function fastcgiTransport(name: string, address: string, stop: () => Promi
       complete = false
     }
     const end = await response.end.catch(() => undefined)
-    return { status: response.status, headers: lower(response.headers), body: Buffer.concat(chunks), complete: complete && end !== undefined, stderr: await response.stderr }
+    return {
+      status: response.status,
+      headers: lower(response.headers),
+      body: Buffer.concat(chunks),
+      complete: complete && end !== undefined,
+      stderr: await response.stderr,
+    }
   }
   return {
     name,
@@ -360,7 +432,10 @@ export const fastcgiUnix: TransportFactory = {
  * A child serving on fd 0 (FastCGI spec §2.2), handed a listening socket as spawn-fcgi and mod_fcgid do:
  * the socket is created here, dup'ed onto the child's stdin, and closed here.
  */
-export async function spawnOnFd0(command: string[], env: Record<string, string> = cleanEnv()): Promise<{ child: ChildProcess; address: string; stderr: () => string }> {
+export async function spawnOnFd0(
+  command: string[],
+  env: Record<string, string> = cleanEnv(),
+): Promise<{ child: ChildProcess; address: string; stderr: () => string }> {
   const listener: Server = createServer()
   await new Promise<void>((resolve) => listener.listen({ host: '127.0.0.1', port: 0 }, resolve))
   const port = (listener.address() as { port: number }).port

@@ -2,9 +2,9 @@
 // config rendered into a temp dir (foreground, one worker, keep-alive upstreams), stopped at the end.
 import { spawnSync } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
-import { connect, createServer, type AddressInfo } from 'node:net'
+import { type AddressInfo, connect, createServer } from 'node:net'
 import { join } from 'node:path'
-import { childPids, cpuMs, run, start, type Started } from './procs.js'
+import { childPids, cpuMs, run, type Started, start } from './procs.js'
 
 export function haveCommand(name: string): boolean {
   return spawnSync('sh', ['-c', `command -v ${name}`], { stdio: 'ignore' }).status === 0
@@ -48,7 +48,16 @@ export async function runWrk(url: string, conns: number, seconds: number, pids: 
   const stat = /STAT .*\) (.*)$/m.exec(out)?.[1]?.split(' ')
   const genCpuMs = stat ? (Number(stat[13]) + Number(stat[14])) * 10 : NaN
   if (!Number.isFinite(rps) || !p50 || !p99) throw new Error(`bench: cannot read wrk output: ${out}`)
-  return { rps, requests, errors, seconds: Math.min(wall, seconds), p50us: toUs(p50[1]!, p50[2]!), p99us: toUs(p99[1]!, p99[2]!), genCpuMs, pidCpuMs }
+  return {
+    rps,
+    requests,
+    errors,
+    seconds: Math.min(wall, seconds),
+    p50us: toUs(p50[1]!, p50[2]!),
+    p99us: toUs(p99[1]!, p99[2]!),
+    genCpuMs,
+    pidCpuMs,
+  }
 }
 
 /** A free loopback TCP port (bound then released: the race is acceptable for a bench). */

@@ -3,7 +3,16 @@
 // Usage: node loadgen.mjs '<GenConfig JSON>'; prints one JSON GenResult line on stdout.
 import { readFileSync } from 'node:fs'
 import { connect, type Socket } from 'node:net'
-import { decodeFcgiResponse, decodeHttpResponse, encodeBodyChunk, encodeHead, fcgiDetector, httpDetector, type EndDetector, type RequestSpec } from './wire.js'
+import {
+  decodeFcgiResponse,
+  decodeHttpResponse,
+  type EndDetector,
+  encodeBodyChunk,
+  encodeHead,
+  fcgiDetector,
+  httpDetector,
+  type RequestSpec,
+} from './wire.js'
 
 export interface GenConfig {
   mode: 'loop' | 'bulk'
@@ -75,8 +84,14 @@ class Latencies {
  * `onData` gets a view valid only during the call.
  */
 function open(config: GenConfig, onData: (chunk: Buffer) => void): Socket {
-  const onread = { buffer: Buffer.allocUnsafe(256 * 1024), callback: (n: number, buf: Uint8Array): boolean => (onData((buf as Buffer).subarray(0, n)), true) }
-  const socket = 'path' in config.target ? connect({ path: config.target.path, onread }) : connect({ port: config.target.port, host: config.target.host, onread })
+  const onread = {
+    buffer: Buffer.allocUnsafe(256 * 1024),
+    callback: (n: number, buf: Uint8Array): boolean => (onData((buf as Buffer).subarray(0, n)), true),
+  }
+  const socket =
+    'path' in config.target
+      ? connect({ path: config.target.path, onread })
+      : connect({ port: config.target.port, host: config.target.host, onread })
   socket.setNoDelay(true)
   return socket
 }
@@ -90,9 +105,12 @@ async function main(): Promise<void> {
 /** Validates the first response of a connection; returns its status line. */
 function check(config: GenConfig, bytes: Uint8Array): string {
   const { status, body } = config.spec.kind === 'fcgi' ? decodeFcgiResponse(bytes) : decodeHttpResponse(bytes)
-  if (!status.startsWith(config.expectStatus)) throw new Error(`bench: expected status ${config.expectStatus}, got ${JSON.stringify(status)}`)
+  if (!status.startsWith(config.expectStatus))
+    throw new Error(`bench: expected status ${config.expectStatus}, got ${JSON.stringify(status)}`)
   if (config.expectBody !== undefined && !body.startsWith(config.expectBody)) {
-    throw new Error(`bench: expected body ${JSON.stringify(config.expectBody)}, got ${JSON.stringify(body.slice(0, 200))}`)
+    throw new Error(
+      `bench: expected body ${JSON.stringify(config.expectBody)}, got ${JSON.stringify(body.slice(0, 200))}`,
+    )
   }
   return status
 }
@@ -180,7 +198,10 @@ function loop(config: GenConfig): Promise<GenResult> {
       socket.on('close', () => {
         sockets.delete(socket)
         if (retired || stopping) return
-        if (!answered) return fail(new Error(`bench: connection to ${JSON.stringify(config.target)} closed before its first response`))
+        if (!answered)
+          return fail(
+            new Error(`bench: connection to ${JSON.stringify(config.target)} closed before its first response`),
+          )
         errors++
         if (waiting.delete(socket)) client() // replace a connection the server dropped mid-request
       })

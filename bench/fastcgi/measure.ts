@@ -1,10 +1,11 @@
 // One measurement = one Sample: a generator run (or wrk) against a server, with the server's CPU read
 // from /proc around the window and its peak RSS (VmHWM reset before, read after).
-import type { RequestSpec } from './wire.js'
+
 import { runWrk } from './front.js'
 import { peakKb, resetPeak, rssKb, sampleRss } from './procs.js'
 import { MB, type Sample } from './report.js'
 import { generate, type Server } from './servers.js'
+import type { RequestSpec } from './wire.js'
 
 export interface Knobs {
   loadgen: string
@@ -38,7 +39,12 @@ export async function loopSample(knobs: Knobs, server: Server, round: number, o:
     ...(o.expectBody !== undefined ? { expectBody: o.expectBody } : {}),
   })
   const perReq = (ms: number): number => (ms * SEC) / r.requests
-  const moved = o.bodyBytes === 'request' ? (o.spec.bodyBytes ?? 0) * r.requests : o.bodyBytes === 'response' ? r.responseBytes : undefined
+  const moved =
+    o.bodyBytes === 'request'
+      ? (o.spec.bodyBytes ?? 0) * r.requests
+      : o.bodyBytes === 'response'
+        ? r.responseBytes
+        : undefined
   return {
     round,
     rps: r.rps,
@@ -57,7 +63,14 @@ export async function loopSample(knobs: Knobs, server: Server, round: number, o:
 }
 
 /** wrk (one thread) against a URL; `front` is nginx's worker when the URL goes through nginx. */
-export async function wrkSample(url: string, conns: number, seconds: number, server: Server, round: number, frontPid?: number): Promise<Sample> {
+export async function wrkSample(
+  url: string,
+  conns: number,
+  seconds: number,
+  server: Server,
+  round: number,
+  frontPid?: number,
+): Promise<Sample> {
   const peak = trackPeak(server.pid)
   const pids = frontPid === undefined ? [server.pid] : [server.pid, frontPid]
   const r = await runWrk(url, conns, seconds, pids)

@@ -1,7 +1,7 @@
 // Child processes of the bench: started with a clean environment (no NODE_EXTRA_CA_CERTS, which
 // triples Node's start-up), tracked, and killed at the end even on failure; /proc readers for CPU and RSS.
-import { spawn, type ChildProcess } from 'node:child_process'
-import { readFileSync, readdirSync, writeFileSync } from 'node:fs'
+import { type ChildProcess, spawn } from 'node:child_process'
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
 
 /** `env -i`-like: PATH and HOME only. */
 export const CLEAN_ENV: NodeJS.ProcessEnv = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/' }
@@ -41,11 +41,19 @@ export function waitFor(proc: Started, pattern: RegExp, timeoutMs = 10_000): Pro
     }
     const onExit = (code: number | null): void => {
       cleanup()
-      reject(new Error(`bench: ${proc.child.spawnfile} exited (${code}) before printing ${pattern}: ${proc.stderr().slice(-2000)}`))
+      reject(
+        new Error(
+          `bench: ${proc.child.spawnfile} exited (${code}) before printing ${pattern}: ${proc.stderr().slice(-2000)}`,
+        ),
+      )
     }
     const timer = setTimeout(() => {
       cleanup()
-      reject(new Error(`bench: ${proc.child.spawnfile} did not print ${pattern} within ${timeoutMs} ms: ${proc.stderr().slice(-2000)}`))
+      reject(
+        new Error(
+          `bench: ${proc.child.spawnfile} did not print ${pattern} within ${timeoutMs} ms: ${proc.stderr().slice(-2000)}`,
+        ),
+      )
     }, timeoutMs)
     const cleanup = (): void => {
       clearTimeout(timer)
@@ -178,9 +186,17 @@ export async function othersBusy(ms: number, exclude: Set<number>): Promise<{ sh
   }
   let command = ''
   try {
-    command = readFileSync(`/proc/${top.pid}/cmdline`, 'latin1').split('\0').filter(Boolean).slice(-2).join(' ').slice(0, 60)
+    command = readFileSync(`/proc/${top.pid}/cmdline`, 'latin1')
+      .split('\0')
+      .filter(Boolean)
+      .slice(-2)
+      .join(' ')
+      .slice(0, 60)
   } catch {
     // gone
   }
-  return { share: total / ms, top: top.ms > 0 ? `pid ${top.pid} ${command} ${Math.round((top.ms / ms) * 100)}%` : 'none' }
+  return {
+    share: total / ms,
+    top: top.ms > 0 ? `pid ${top.pid} ${command} ${Math.round((top.ms / ms) * 100)}%` : 'none',
+  }
 }

@@ -59,7 +59,19 @@ export function systemInfo(): string {
   ].join('\n')
 }
 
-const COLUMNS = ['row', 'req/s', 'p50 µs', 'p99 µs', 'srv CPU µs/req', 'front µs/req', 'gen µs/req', 'gen core', 'MB/s', 'peak MB', 'err']
+const COLUMNS = [
+  'row',
+  'req/s',
+  'p50 µs',
+  'p99 µs',
+  'srv CPU µs/req',
+  'front µs/req',
+  'gen µs/req',
+  'gen core',
+  'MB/s',
+  'peak MB',
+  'err',
+]
 const WIDTHS = [44, 9, 8, 8, 15, 13, 11, 9, 7, 8, 4]
 
 function line(cells: string[]): string {
@@ -78,17 +90,30 @@ export function table(title: string, rows: Array<{ name: string; samples: Sample
         fmt(m((s) => s.rps)),
         fmt(m((s) => s.p50us)),
         fmt(m((s) => s.p99us)),
-        fmt(m((s) => s.serverUs), 1),
-        fmt(m((s) => s.frontUs), 1),
-        fmt(m((s) => s.genUs), 1),
+        fmt(
+          m((s) => s.serverUs),
+          1,
+        ),
+        fmt(
+          m((s) => s.frontUs),
+          1,
+        ),
+        fmt(
+          m((s) => s.genUs),
+          1,
+        ),
         `${fmt(m((s) => s.genCore) * 100)}%`,
         fmt(m((s) => (s.bytesPerSec === undefined ? undefined : s.bytesPerSec / MB))),
-        fmt(m((s) => s.peakMB), 1),
+        fmt(
+          m((s) => s.peakMB),
+          1,
+        ),
         String(samples.reduce((sum, s) => sum + s.errors, 0)),
       ]),
     )
     const stalled = samples.filter((s) => (s.stalled ?? 0) > 0).length
-    if (stalled > 0) out.push(`  ^ STALLED in ${stalled} of ${samples.length} rounds: a request got no answer for over a second`)
+    if (stalled > 0)
+      out.push(`  ^ STALLED in ${stalled} of ${samples.length} rounds: a request got no answer for over a second`)
   }
   return out.join('\n')
 }
@@ -116,7 +141,9 @@ export function targets(list: Target[]): string {
   for (const t of list) {
     const ok = Number.isFinite(t.value) && (t.op === '>=' ? t.value >= t.limit : t.value <= t.limit)
     const value = `${fmt(t.value, t.value < 10 ? 2 : 1)} ${t.unit}`.padStart(16)
-    out.push(`  ${ok ? 'PASS' : 'FAIL'}  ${t.what.padEnd(58)} ${value}  (${t.op} ${fmt(t.limit, t.limit < 10 ? 2 : 0)} ${t.unit})`)
+    out.push(
+      `  ${ok ? 'PASS' : 'FAIL'}  ${t.what.padEnd(58)} ${value}  (${t.op} ${fmt(t.limit, t.limit < 10 ? 2 : 0)} ${t.unit})`,
+    )
   }
   return out.join('\n')
 }

@@ -4,7 +4,7 @@
 import { join, resolve } from 'node:path'
 import { build } from 'esbuild'
 import type { GenConfig, GenResult } from './loadgen.js'
-import { run, start, stop, waitFor, type Started } from './procs.js'
+import { run, type Started, start, stop, waitFor } from './procs.js'
 
 export const root = resolve(import.meta.dirname, '..', '..')
 const node = process.execPath
@@ -39,7 +39,14 @@ export async function compile(dir: string): Promise<Compiled> {
     logLevel: 'warning',
   })
   const at = (name: string): string => join(dir, `${name}.mjs`)
-  return { loadgen: at('loadgen'), httpHello: at('http-hello'), parser: at('parser'), netSink: at('net-sink'), hello: at('hello'), bulk: at('bulk') }
+  return {
+    loadgen: at('loadgen'),
+    httpHello: at('http-hello'),
+    parser: at('parser'),
+    netSink: at('net-sink'),
+    hello: at('hello'),
+    bulk: at('bulk'),
+  }
 }
 
 export interface Server {
@@ -58,7 +65,19 @@ function targetOf(address: string): Server['target'] {
 /** `node --max-semi-space-size=2 --single-threaded-gc bin/tsgi.js fastcgi APP --listen LISTEN` (bin/tsgi.js's shebang flags); ready when it prints its address. */
 export async function startResponder(name: string, app: string, listen: string): Promise<Server> {
   // The flag the README and examples/fcgi-wrapper start it with: a capped young generation (RSS).
-  const proc = start(node, ['--max-semi-space-size=2', '--single-threaded-gc', join(root, 'bin', 'tsgi.js'), 'fastcgi', app, '--listen', listen], root)
+  const proc = start(
+    node,
+    [
+      '--max-semi-space-size=2',
+      '--single-threaded-gc',
+      join(root, 'bin', 'tsgi.js'),
+      'fastcgi',
+      app,
+      '--listen',
+      listen,
+    ],
+    root,
+  )
   const m = await waitFor(proc, /FastCGI responder on (\S+) \(pid/)
   return { name, proc, pid: proc.pid, target: targetOf(m[1]!) }
 }

@@ -1,6 +1,13 @@
 // Request bytes and end-of-response detectors for the bench's load generator. The two protocols
 // share one closed loop; only what is written here differs (pre-encoded requests, cheap detectors).
-import { FLAG_KEEP_CONN, RecordType, Role, WebServerConnection, encodeBeginRequestBody, encodeParams } from '../../src/fastcgi/protocol/index.js'
+import {
+  encodeBeginRequestBody,
+  encodeParams,
+  FLAG_KEEP_CONN,
+  RecordType,
+  Role,
+  WebServerConnection,
+} from '../../src/fastcgi/protocol/index.js'
 
 /** A request as the generator needs it: bytes to send, a body sent afterwards (bulk) or not. */
 export interface RequestSpec {
@@ -41,10 +48,17 @@ export function fcgiParams(spec: RequestSpec): Array<[string, string]> {
 /** Everything before the body: BEGIN_REQUEST (keep-conn), PARAMS, and for no body the empty STDIN. */
 export function encodeHead(spec: RequestSpec): Uint8Array {
   if (spec.kind === 'http') {
-    const length = spec.bodyBytes ? `Content-Length: ${spec.bodyBytes}\r\nContent-Type: application/octet-stream\r\n` : ''
+    const length = spec.bodyBytes
+      ? `Content-Length: ${spec.bodyBytes}\r\nContent-Type: application/octet-stream\r\n`
+      : ''
     return Buffer.from(`${spec.method} ${spec.uri} HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n${length}\r\n`, 'latin1')
   }
-  const parts: Uint8Array[] = [record(RecordType.BeginRequest, encodeBeginRequestBody(Role.Responder, spec.keepConn === false ? 0 : FLAG_KEEP_CONN))]
+  const parts: Uint8Array[] = [
+    record(
+      RecordType.BeginRequest,
+      encodeBeginRequestBody(Role.Responder, spec.keepConn === false ? 0 : FLAG_KEEP_CONN),
+    ),
+  ]
   const block = encodeParams(fcgiParams(spec))
   for (let at = 0; at < block.length; at += 65535) parts.push(record(RecordType.Params, block.subarray(at, at + 65535)))
   parts.push(record(RecordType.Params, new Uint8Array(0)))
@@ -56,7 +70,8 @@ export function encodeHead(spec: RequestSpec): Uint8Array {
 export function encodeBodyChunk(spec: RequestSpec, payload: number): { chunk: Uint8Array; tail: Uint8Array } {
   if (spec.kind === 'http') return { chunk: Buffer.alloc(payload, 0x61), tail: new Uint8Array(0) }
   const parts: Uint8Array[] = []
-  for (let left = payload; left > 0; left -= 65528) parts.push(record(RecordType.Stdin, Buffer.alloc(Math.min(left, 65528), 0x61)))
+  for (let left = payload; left > 0; left -= 65528)
+    parts.push(record(RecordType.Stdin, Buffer.alloc(Math.min(left, 65528), 0x61)))
   return { chunk: Buffer.concat(parts), tail: record(RecordType.Stdin, new Uint8Array(0)) }
 }
 

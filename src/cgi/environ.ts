@@ -37,8 +37,15 @@ export interface GatewayKeys {
 // optional variables an empty value is dropped, so '' and absent behave the same (C-03); nginx sends
 // CONTENT_TYPE='' on every GET. HTTP_* values stay: an empty header value is a real value.
 const OPTIONAL_META = new Set([
-  'AUTH_TYPE', 'CONTENT_TYPE', 'GATEWAY_INTERFACE', 'PATH_TRANSLATED', 'REMOTE_ADDR',
-  'REMOTE_HOST', 'REMOTE_IDENT', 'REMOTE_USER', 'SERVER_SOFTWARE',
+  'AUTH_TYPE',
+  'CONTENT_TYPE',
+  'GATEWAY_INTERFACE',
+  'PATH_TRANSLATED',
+  'REMOTE_ADDR',
+  'REMOTE_HOST',
+  'REMOTE_IDENT',
+  'REMOTE_USER',
+  'SERVER_SOFTWARE',
 ])
 
 // RFC 9110 §5.6.2 token: REQUEST_METHOD is a token (RFC 3875 §4.1.12 extension-method).
@@ -214,7 +221,8 @@ function put(env: Vars, name: string, value: string): void {
     if (env[name] !== undefined) delete env[name]
   }
   // A variable named __proto__ must stay plain data, not replace the object's prototype.
-  else if (name === '__proto__') Object.defineProperty(env, name, { value, writable: true, enumerable: true, configurable: true })
+  else if (name === '__proto__')
+    Object.defineProperty(env, name, { value, writable: true, enumerable: true, configurable: true })
   else env[name] = value
 }
 

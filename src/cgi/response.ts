@@ -23,7 +23,12 @@ const HTTP_VERSION = /^HTTP\/[0-9]\.[0-9]$/
  * Apache, nginx, lighttpd and mod_fcgid all take), ending with the blank line. Names and values were
  * validated by the engine (S-04); encode the result as latin1 (`encodeLatin1`).
  */
-export function formatCgiHead(status: number, reason: string, headers: HeaderList, options: CgiHeadOptions = {}): string {
+export function formatCgiHead(
+  status: number,
+  reason: string,
+  headers: HeaderList,
+  options: CgiHeadOptions = {},
+): string {
   const nph = options.nph === true
   const location = getHeader(headers, 'location')
   if (!nph && options.localRedirect !== false && status === 200 && location !== undefined && isLocalPath(location)) {
@@ -31,7 +36,9 @@ export function formatCgiHead(status: number, reason: string, headers: HeaderLis
     // internally (C-14), so a Status line or other fields would turn it into a client response.
     return `Location: ${location}${CRLF}${CRLF}`
   }
-  let head = nph ? statusLine(options.protocol, status, reason) : `Status: ${status}${reason ? ' ' + reason : ''}${CRLF}`
+  let head = nph
+    ? statusLine(options.protocol, status, reason)
+    : `Status: ${status}${reason ? ' ' + reason : ''}${CRLF}`
   let hasType = false
   for (const [name, value] of headers) {
     // Our own Status line is the only one (C-17): a `Status` header from the app would be a second one.

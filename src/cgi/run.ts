@@ -2,12 +2,12 @@
 // The only reader of process.env and stdin in CGI mode; environ and head come from the shared pure builders.
 import type { Readable, Writable } from 'node:stream'
 import type { App, Environ, ErrorStream } from '../app.js'
-import { runApp, type RunOptions } from '../core/engine.js'
+import { type RunOptions, runApp } from '../core/engine.js'
 import { BodyInput } from '../core/input.js'
-import { TsgiError, isTsgiError } from '../errors.js'
+import { isTsgiError, TsgiError } from '../errors.js'
 import { buildEnviron } from './environ.js'
 import { encodeLatin1, formatCgiHead } from './response.js'
-import { StdoutSink, describe, writeQuietly, type Output } from './stdout.js'
+import { describe, type Output, StdoutSink, writeQuietly } from './stdout.js'
 
 export interface CgiOptions {
   /** The CGI variables; default: process.env as it was when this module loaded. */
@@ -64,11 +64,15 @@ async function serve(app: App, options: CgiOptions, stderr: ErrorStream): Promis
   const scriptPath = options.scriptPath ?? process.argv[1] ?? 'script'
   if (!env.REQUEST_METHOD) {
     // Run by hand: one line saying what this is and how to try it.
-    stderr.write(`cgi: ${scriptPath} is a CGI script (RFC 3875) for a web server; to try it: REQUEST_METHOD=GET SERVER_PROTOCOL=HTTP/1.1 ${scriptPath}\n`)
+    stderr.write(
+      `cgi: ${scriptPath} is a CGI script (RFC 3875) for a web server; to try it: REQUEST_METHOD=GET SERVER_PROTOCOL=HTTP/1.1 ${scriptPath}\n`,
+    )
     return 2
   }
   if (env.NODE_USE_ENV_PROXY) {
-    stderr.write('cgi: warning: NODE_USE_ENV_PROXY is set, so node read HTTP_PROXY (a request header, httpoxy) at start-up; unset it for CGI scripts\n')
+    stderr.write(
+      'cgi: warning: NODE_USE_ENV_PROXY is set, so node read HTTP_PROXY (a request header, httpoxy) at start-up; unset it for CGI scripts\n',
+    )
   }
   const controller = new AbortController()
   const errors = stderr
@@ -91,7 +95,8 @@ async function serve(app: App, options: CgiOptions, stderr: ErrorStream): Promis
     return 1
   }
   const nph = options.nph ?? (isNph(scriptPath) || isNph(environ.SCRIPT_NAME))
-  const output: Output = options.stdout === undefined ? { fd: 1, fallback: () => process.stdout } : { stream: options.stdout }
+  const output: Output =
+    options.stdout === undefined ? { fd: 1, fallback: () => process.stdout } : { stream: options.stdout }
   const sink = new StdoutSink(output, errors, () => controller.abort(), {
     nph,
     protocol: environ.SERVER_PROTOCOL,
@@ -169,7 +174,9 @@ class LazyStdin {
     })
     stream.on('end', () => input.end())
     stream.on('error', (err: Error) => {
-      input.fail(new TsgiError('ERR_BODY_INCOMPLETE', `cgi: reading stdin failed: ${err.message}`, { status: 400, cause: err }))
+      input.fail(
+        new TsgiError('ERR_BODY_INCOMPLETE', `cgi: reading stdin failed: ${err.message}`, { status: 400, cause: err }),
+      )
     })
     stream.resume()
   }

@@ -4,7 +4,7 @@ import { writeSync } from 'node:fs'
 import type { Writable } from 'node:stream'
 import type { ErrorStream, HeaderList } from '../app.js'
 import type { ResponseSink } from '../core/engine.js'
-import { encodeLatin1, formatCgiHead, type CgiHeadOptions } from './response.js'
+import { type CgiHeadOptions, encodeLatin1, formatCgiHead } from './response.js'
 
 // The web server closed our stdout (client gone, script timeout): routine, not a failure of ours.
 const GONE = new Set(['EPIPE', 'ECONNRESET', 'ERR_STREAM_DESTROYED', 'ERR_STREAM_WRITE_AFTER_END'])

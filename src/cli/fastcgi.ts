@@ -25,7 +25,10 @@ export async function fastcgiUntilStopped(app: App, options: FastcgiCommandOptio
       const { runCgi } = await import('../cgi/run.js')
       return runCgi(app)
     } else {
-      throw new TsgiError('ERR_USAGE', 'fastcgi: fd 0 is not a listening socket and this is no CGI request: pass --listen 127.0.0.1:9000 or --listen /path/app.sock')
+      throw new TsgiError(
+        'ERR_USAGE',
+        'fastcgi: fd 0 is not a listening socket and this is no CGI request: pass --listen 127.0.0.1:9000 or --listen /path/app.sock',
+      )
     }
   }
   const { serveFastcgi } = await import('../fastcgi/responder.js')
@@ -46,7 +49,8 @@ export async function fastcgiUntilStopped(app: App, options: FastcgiCommandOptio
 }
 
 function parseMode(text: string): number {
-  if (!/^0?[0-7]{3}$/.test(text)) throw new TsgiError('ERR_USAGE', `--socket-mode must be octal like 0660, got ${JSON.stringify(text)}`)
+  if (!/^0?[0-7]{3}$/.test(text))
+    throw new TsgiError('ERR_USAGE', `--socket-mode must be octal like 0660, got ${JSON.stringify(text)}`)
   return parseInt(text, 8)
 }
 

@@ -28,7 +28,10 @@ export async function loadApp(path: string, options: LoadOptions = {}): Promise<
   if (!(name in module) || module[name] === undefined) {
     const names = Object.keys(module).filter((key) => module[key] !== undefined)
     const has = names.length === 0 ? 'it has no exports' : `its exports: ${names.join(', ')}`
-    throw new TsgiError('ERR_LOAD_APP', `tsgi: ${path} has no ${name === 'default' ? 'default export' : `export "${name}"`} (${has})`)
+    throw new TsgiError(
+      'ERR_LOAD_APP',
+      `tsgi: ${path} has no ${name === 'default' ? 'default export' : `export "${name}"`} (${has})`,
+    )
   }
   const app = module[name]
   if (!isApp(app)) {

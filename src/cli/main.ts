@@ -2,8 +2,8 @@
 // code and never exits itself, so tests call it in-process; bin/tsgi.js (or running this file) exits.
 import { realpathSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { parseArgs, type ParseArgsConfig } from 'node:util'
-import { TsgiError, isTsgiError } from '../errors.js'
+import { type ParseArgsConfig, parseArgs } from 'node:util'
+import { isTsgiError, TsgiError } from '../errors.js'
 import { VERSION } from '../server/version.js'
 import { loadApp } from './load.js'
 import { USAGE } from './usage.js'

@@ -6,9 +6,7 @@ import { TsgiError } from '../errors.js'
 /** Calls `app` in whichever of its three forms it comes, and returns its body (maybe a promise). */
 export function callApp(app: App, environ: Environ, startResponse: StartResponse): Body | Promise<Body> {
   if (typeof app === 'function') {
-    return isClass(app)
-      ? new (app as AppClass)(environ, startResponse)
-      : (app as AppFunction)(environ, startResponse)
+    return isClass(app) ? new (app as AppClass)(environ, startResponse) : (app as AppFunction)(environ, startResponse)
   }
   if (app !== null && typeof app === 'object' && typeof app.call === 'function') {
     return app.call(environ, startResponse)

@@ -4,8 +4,8 @@
 import type { App, Body, Chunk, Environ, HeaderList, StartResponse, Write } from '../app.js'
 import { TsgiError } from '../errors.js'
 import { callApp } from './call.js'
-import { checkHeaders, getHeader, parseStatus } from './headers.js'
 import { describeError, isPromise, openBody, signalState, toBytes } from './engine-helpers.js'
+import { checkHeaders, getHeader, parseStatus } from './headers.js'
 
 /** The I/O half a gateway implements. Calls arrive in order: head, body*, then end or abort. */
 export interface ResponseSink {
@@ -55,7 +55,12 @@ export interface RunResult {
  * back as a plain object (no promise, no microtask: a FastCGI hello is mostly this path); otherwise
  * it is a promise. `await` takes either.
  */
-export function runApp(app: App, environ: Environ, sink: ResponseSink, options: RunOptions = {}): RunResult | Promise<RunResult> {
+export function runApp(
+  app: App,
+  environ: Environ,
+  sink: ResponseSink,
+  options: RunOptions = {},
+): RunResult | Promise<RunResult> {
   return new Run(environ, sink, options).execute(app)
 }
 
@@ -102,7 +107,10 @@ class Run {
       if (Array.isArray(body)) {
         const wait = this.#sendArray(body)
         if (wait === undefined) return this.#end()
-        return wait.then(() => this.#end(), (err: unknown) => this.#complete(err, undefined))
+        return wait.then(
+          () => this.#end(),
+          (err: unknown) => this.#complete(err, undefined),
+        )
       }
     } catch (err) {
       return this.#complete(err, undefined)
@@ -144,7 +152,10 @@ class Run {
       return this.#complete(err, undefined)
     }
     if (wait === undefined) return this.#result(undefined)
-    return wait.then(() => this.#result(undefined), (err: unknown) => this.#complete(err, undefined))
+    return wait.then(
+      () => this.#result(undefined),
+      (err: unknown) => this.#complete(err, undefined),
+    )
   }
 
   /** Reports a failure (if any), closes the body, and gives the result. */
@@ -258,7 +269,10 @@ class Run {
   #sendHead(knownLength: number | undefined): Promise<void> | undefined {
     const pending = this.#pending
     if (pending === undefined) {
-      throw this.#invalid ?? new TsgiError('ERR_NO_START_RESPONSE', 'tsgi: the app returned a body without calling startResponse')
+      throw (
+        this.#invalid ??
+        new TsgiError('ERR_NO_START_RESPONSE', 'tsgi: the app returned a body without calling startResponse')
+      )
     }
     const { code, reason } = pending
     const headers = pending.headers
@@ -361,7 +375,8 @@ class Run {
       const closing = iterator.return()
       // After an abort the app may still be stuck in next(); do not wait for it (it is closed when it wakes).
       if (isPromise(closing)) {
-        if (this.#isAborted()) closing.then(NOOP, (err: unknown) => this.#log(`tsgi: error closing body: ${describeError(err)}`))
+        if (this.#isAborted())
+          closing.then(NOOP, (err: unknown) => this.#log(`tsgi: error closing body: ${describeError(err)}`))
         else await closing
       }
     } catch (err) {

@@ -66,13 +66,19 @@ export function checkHeaders(headers: unknown): HeaderList {
   let contentLength: string | undefined
   for (const pair of headers as unknown[]) {
     if (!Array.isArray(pair) || pair.length !== 2 || typeof pair[0] !== 'string' || typeof pair[1] !== 'string') {
-      throw new TsgiError('ERR_BAD_HEADER', `tsgi: each header must be a [name, value] pair of strings, got ${show(pair)}`)
+      throw new TsgiError(
+        'ERR_BAD_HEADER',
+        `tsgi: each header must be a [name, value] pair of strings, got ${show(pair)}`,
+      )
     }
     const [name, value] = pair as [string, string]
     checkHeader(name, value)
     if (name.length === 14 && name.toLowerCase() === 'content-length') {
       if (contentLength !== undefined) {
-        throw new TsgiError('ERR_BAD_HEADER', `tsgi: Content-Length given twice (${show(contentLength)}, ${show(value)})`)
+        throw new TsgiError(
+          'ERR_BAD_HEADER',
+          `tsgi: Content-Length given twice (${show(contentLength)}, ${show(value)})`,
+        )
       }
       contentLength = value
     }
@@ -86,12 +92,18 @@ function checkHeader(name: string, value: string): void {
     throw new TsgiError('ERR_BAD_HEADER', `tsgi: header name ${show(name)} is not an HTTP token`)
   }
   if (!FIELD_VALUE.test(value)) {
-    throw new TsgiError('ERR_BAD_HEADER', `tsgi: header ${name} has a forbidden character (CR, LF, NUL, control or > 0xFF) in ${show(value)}`)
+    throw new TsgiError(
+      'ERR_BAD_HEADER',
+      `tsgi: header ${name} has a forbidden character (CR, LF, NUL, control or > 0xFF) in ${show(value)}`,
+    )
   }
   // Lowercased only when the length can match a name checked below (most names cannot).
   const lower = CHECKED_LENGTHS.has(name.length) ? name.toLowerCase() : ''
   if (lower === 'status') {
-    throw new TsgiError('ERR_BAD_HEADER', 'tsgi: an app must not send a Status header; pass the status to startResponse')
+    throw new TsgiError(
+      'ERR_BAD_HEADER',
+      'tsgi: an app must not send a Status header; pass the status to startResponse',
+    )
   }
   if (HOP_BY_HOP.has(lower)) {
     throw new TsgiError('ERR_BAD_HEADER', `tsgi: hop-by-hop header ${name} is not allowed from an app`)

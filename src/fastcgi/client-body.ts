@@ -58,7 +58,8 @@ export class BodyQueue implements AsyncIterable<Uint8Array> {
       }
     } finally {
       // The consumer stopped early (break, return): the rest is not wanted, abort the request.
-      if (!done && this.#error === undefined) this.onCancel(new TsgiError('ERR_ABORTED', 'fcgi: response body abandoned'))
+      if (!done && this.#error === undefined)
+        this.onCancel(new TsgiError('ERR_ABORTED', 'fcgi: response body abandoned'))
     }
   }
 
@@ -79,4 +80,3 @@ export class BodyQueue implements AsyncIterable<Uint8Array> {
     wake?.()
   }
 }
-

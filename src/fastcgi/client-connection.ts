@@ -11,7 +11,8 @@ export class Connection {
   readonly proto = new WebServerConnection()
   readonly requests = new Map<number, Exchange>()
   readonly pausedBy = new Set<Exchange>()
-  readonly valueWaiters: Array<{ resolve: (values: Record<string, string>) => void; reject: (err: unknown) => void }> = []
+  readonly valueWaiters: Array<{ resolve: (values: Record<string, string>) => void; reject: (err: unknown) => void }> =
+    []
   drainWaiters: Array<() => void> = []
   /** Requests begun on this connection; without KEEP_CONN only one ever is. */
   begun = 0

@@ -79,10 +79,16 @@ export class Exchange {
   #error: unknown
 
   constructor(readonly init: ExchangeInit) {
-    this.response = new Promise((resolve, reject) => ((this.#resolveResponse = resolve), (this.#rejectResponse = reject)))
+    this.response = new Promise(
+      (resolve, reject) => ((this.#resolveResponse = resolve), (this.#rejectResponse = reject)),
+    )
     this.end = new Promise((resolve, reject) => ((this.#resolveEnd = resolve), (this.#rejectEnd = reject)))
     this.stderr = new Promise<string>((resolve) => (this.#resolveStderr = resolve))
-    this.#body = new BodyQueue(init.hwm, (paused) => init.onPressure(this, paused), (error) => init.onCancel(this, error))
+    this.#body = new BodyQueue(
+      init.hwm,
+      (paused) => init.onPressure(this, paused),
+      (error) => init.onCancel(this, error),
+    )
     // Callers often ignore `end` and `stderr`: their rejections must not crash the process.
     this.end.catch(NOOP)
     this.response.catch(NOOP)
@@ -91,7 +97,13 @@ export class Exchange {
   /** True when nothing came back yet and the request can be sent again as it was (a reused connection lost). */
   retryable(): boolean {
     const replayable = (source: BodySource | undefined) => source === undefined || source instanceof Uint8Array
-    return this.init.idempotent && this.#received === 0 && !this.#settled && replayable(this.init.body) && replayable(this.init.data)
+    return (
+      this.init.idempotent &&
+      this.#received === 0 &&
+      !this.#settled &&
+      replayable(this.init.body) &&
+      replayable(this.init.data)
+    )
   }
 
   /** Sends the request on `connection` as `id`. */
@@ -136,7 +148,11 @@ export class Exchange {
     if (this.#settled) return
     if (this.#head !== undefined) {
       // Refused in-protocol (spec §5.5), or an application that answered nothing: no response to give.
-      this.#failResponse(protocolStatus === ProtocolStatus.RequestComplete ? badHead('END_REQUEST before any header block') : refused(this.id, protocolStatus))
+      this.#failResponse(
+        protocolStatus === ProtocolStatus.RequestComplete
+          ? badHead('END_REQUEST before any header block')
+          : refused(this.id, protocolStatus),
+      )
     }
     this.#body.end() // END_REQUEST without an empty STDOUT record still ends the body
     this.#settle({ appStatus, protocolStatus })
@@ -150,7 +166,8 @@ export class Exchange {
     if (this.#settled) return
     this.#failResponse(error)
     const c = this.connection
-    if (final || this.id === 0 || c === undefined || c.dead || !c.proto.isActive(this.id)) this.#settle(undefined, error)
+    if (final || this.id === 0 || c === undefined || c.dead || !c.proto.isActive(this.id))
+      this.#settle(undefined, error)
   }
 
   #failResponse(error: unknown): void {
@@ -171,7 +188,10 @@ export class Exchange {
     const parsed = parseHead(head)
     if (parsed === undefined) {
       if (head.length > this.init.maxHeaderBytes) {
-        this.init.onCancel(this, badHead(`response header block over ${this.init.maxHeaderBytes} bytes`, 'ERR_HEADER_BLOCK_TOO_LARGE'))
+        this.init.onCancel(
+          this,
+          badHead(`response header block over ${this.init.maxHeaderBytes} bytes`, 'ERR_HEADER_BLOCK_TOO_LARGE'),
+        )
       } else this.#head = head
       return
     }
@@ -220,7 +240,12 @@ function isSync(source: BodySource | undefined): source is Uint8Array | undefine
   return source === undefined || source instanceof Uint8Array
 }
 
-function writeAll(proto: WebServerConnection, id: number, source: Uint8Array | undefined, kind: 'stdin' | 'data'): void {
+function writeAll(
+  proto: WebServerConnection,
+  id: number,
+  source: Uint8Array | undefined,
+  kind: 'stdin' | 'data',
+): void {
   if (kind === 'stdin') {
     if (source !== undefined) proto.stdin(id, source)
     proto.endStdin(id)
@@ -237,4 +262,3 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
   out.set(b, a.length)
   return out
 }
-

@@ -60,7 +60,10 @@ function buildHead(lines: string[], bodyStart: number): Head | TsgiError {
   return { status: Number(match[1]), reason: match[2] ?? '', headers, bodyStart }
 }
 
-export function badHead(message: string, code: 'ERR_BAD_HEADER' | 'ERR_HEADER_BLOCK_TOO_LARGE' = 'ERR_BAD_HEADER'): TsgiError {
+export function badHead(
+  message: string,
+  code: 'ERR_BAD_HEADER' | 'ERR_HEADER_BLOCK_TOO_LARGE' = 'ERR_BAD_HEADER',
+): TsgiError {
   return new TsgiError(code, `fcgi: ${message}`, { status: 502 })
 }
 
@@ -72,4 +75,3 @@ export function refused(id: number, protocolStatus: number): TsgiError {
   const status = protocolStatus === ProtocolStatus.UnknownRole ? 502 : 503
   return new TsgiError('ERR_FCGI_REFUSED', `fcgi: request ${id} refused: ${name}`, { status })
 }
-

@@ -4,13 +4,13 @@
 import { connect } from 'node:net'
 import type { FastcgiRole } from '../app.js'
 import { TsgiError } from '../errors.js'
-import { aborted, closedError, Connection, positive } from './client-connection.js'
-import { Exchange, type BodySource, type FastcgiResponse } from './client-exchange.js'
+import { aborted, Connection, closedError, positive } from './client-connection.js'
+import { type BodySource, Exchange, type FastcgiResponse } from './client-exchange.js'
 import { parseListen } from './listen.js'
 import { encodeParams, NEED_DATA, Role, type WebServerEvent } from './protocol/index.js'
 
 export type { BodySource, EndStatus, FastcgiResponse } from './client-exchange.js'
-export { parseHead, type Head } from './client-head.js'
+export { type Head, parseHead } from './client-head.js'
 
 export interface FastcgiClientOptions {
   /** `host:port` or a Unix socket path (`/path.sock`, `unix:/path.sock`). */
@@ -60,12 +60,15 @@ export class FastcgiClient {
 
   constructor(options: FastcgiClientOptions) {
     const spec = parseListen(options.address)
-    if (spec.kind === 'fd') throw new TsgiError('ERR_INVALID_ARGUMENT', `fcgi: a client cannot connect to ${options.address}`)
+    if (spec.kind === 'fd')
+      throw new TsgiError('ERR_INVALID_ARGUMENT', `fcgi: a client cannot connect to ${options.address}`)
     this.#target = spec.kind === 'unix' ? { path: spec.path } : { host: spec.host, port: spec.port }
     this.#keepAlive = options.keepAlive ?? true
     this.#multiplex = options.multiplex ?? false
     this.#maxConnections = positive('maxConnections', options.maxConnections ?? 64)
-    this.#perConnection = this.#multiplex ? positive('maxRequestsPerConnection', options.maxRequestsPerConnection ?? 16) : 1
+    this.#perConnection = this.#multiplex
+      ? positive('maxRequestsPerConnection', options.maxRequestsPerConnection ?? 16)
+      : 1
     this.#hwm = positive('highWaterMark', options.highWaterMark ?? 256 * 1024)
     this.#maxHeaderBytes = positive('maxHeaderBytes', options.maxHeaderBytes ?? 64 * 1024)
   }
@@ -74,8 +77,11 @@ export class FastcgiClient {
   request(options: ClientRequestOptions): Promise<FastcgiResponse> {
     if (this.#closed) return Promise.reject(new TsgiError('ERR_INVALID_STATE', 'fcgi: client is closed'))
     const role = options.role ?? 'RESPONDER'
-    if (!(role in ROLES)) return Promise.reject(new TsgiError('ERR_INVALID_ARGUMENT', `fcgi: unknown role ${String(role)}`))
-    const pairs = (Array.isArray(options.params) ? options.params : Object.entries(options.params)) as ReadonlyArray<readonly [string, string]>
+    if (!(role in ROLES))
+      return Promise.reject(new TsgiError('ERR_INVALID_ARGUMENT', `fcgi: unknown role ${String(role)}`))
+    const pairs = (Array.isArray(options.params) ? options.params : Object.entries(options.params)) as ReadonlyArray<
+      readonly [string, string]
+    >
     let params: Uint8Array
     try {
       params = encodeParams(pairs) // once, before any connection is touched: bad params only fail this call
@@ -276,7 +282,11 @@ export class FastcgiClient {
 
   // --- flow control and abort ---
 
-  #pressure(exchange: Exchange | undefined, paused: boolean, connection = exchange?.connection as Connection | undefined): void {
+  #pressure(
+    exchange: Exchange | undefined,
+    paused: boolean,
+    connection = exchange?.connection as Connection | undefined,
+  ): void {
     if (exchange === undefined || connection === undefined) return
     if (paused) connection.pausedBy.add(exchange)
     else connection.pausedBy.delete(exchange)
@@ -299,4 +309,3 @@ export class FastcgiClient {
     }
   }
 }
-

@@ -3,13 +3,13 @@
 import type { Socket } from 'node:net'
 import type { App } from '../app.js'
 import type { RunResult } from '../core/engine.js'
+import { isPromise } from '../core/engine-helpers.js'
+import { Deadline } from './deadline.js'
 import type { ResolvedOptions } from './options.js'
-import { ApplicationConnection, NEED_DATA, Role, type ApplicationEvent } from './protocol/index.js'
+import { ApplicationConnection, type ApplicationEvent, NEED_DATA, Role } from './protocol/index.js'
 import { Slots } from './protocol/slots.js'
 import { FastcgiRequest, type RequestHost } from './request.js'
 import { writeRecords } from './write.js'
-import { isPromise } from '../core/engine-helpers.js'
-import { Deadline } from './deadline.js'
 
 const ROLES = { RESPONDER: Role.Responder, AUTHORIZER: Role.Authorizer, FILTER: Role.Filter } as const
 /** Past this much queued output, write now instead of at the end of the tick. */
@@ -132,7 +132,9 @@ export class ResponderConnection implements RequestHost {
     // client connection instead of ending the response cleanly. Alone on the connection, do that.
     // On a multiplexed connection the others go on: #finish ends this one with appStatus 1 (SPEC §7).
     if (this.#slots.size > 1 || this.#dead) return
-    this.options.log(`fcgi: closing connection ${this.connectionId}: response to request ${request.id} failed after its head`)
+    this.options.log(
+      `fcgi: closing connection ${this.connectionId}: response to request ${request.id} failed after its head`,
+    )
     // Send what is queued first: the STDERR records carry the app's error to the web server's log (F-31).
     this.#writeParts()
     this.#closeSocket()

@@ -69,15 +69,18 @@ export class Deadline {
   }
 
   #sleep(ms: number): void {
-    this.#timer = setTimeout(() => {
-      this.#timer = undefined
-      const kind = this.#kind
-      if (kind === undefined) return
-      const left = this.#at - Date.now()
-      if (left > 0) return this.#sleep(left)
-      if (this.holds(kind)) return this.arm(kind)
-      this.expire(MESSAGES[kind](this.#limit(kind)))
-    }, Math.min(ms, this.#shortest))
+    this.#timer = setTimeout(
+      () => {
+        this.#timer = undefined
+        const kind = this.#kind
+        if (kind === undefined) return
+        const left = this.#at - Date.now()
+        if (left > 0) return this.#sleep(left)
+        if (this.holds(kind)) return this.arm(kind)
+        this.expire(MESSAGES[kind](this.#limit(kind)))
+      },
+      Math.min(ms, this.#shortest),
+    )
     this.#timer.unref()
   }
 }

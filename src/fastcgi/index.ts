@@ -1,5 +1,6 @@
 // Public API of `tsgi/fastcgi`: the responder, its listeners and the auto-detecting entry.
-export { serveFastcgi, type FastcgiServer } from './responder.js'
+
 export { serveAuto } from './auto.js'
+export { isListeningSocket, type ListenSpec, parseListen } from './listen.js'
 export type { FastcgiOptions } from './options.js'
-export { isListeningSocket, parseListen, type ListenSpec } from './listen.js'
+export { type FastcgiServer, serveFastcgi } from './responder.js'

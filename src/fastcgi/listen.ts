@@ -18,7 +18,10 @@ export function parseListen(spec: string): ListenSpec {
   const tcp = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(spec) ?? /^()()(\d+)$/.exec(spec)
   const port = Number(tcp?.[3])
   if (!tcp || port > 65535) {
-    throw new TsgiError('ERR_USAGE', `fcgi: cannot parse listen address ${JSON.stringify(spec)} (use HOST:PORT, /path.sock or fd:0)`)
+    throw new TsgiError(
+      'ERR_USAGE',
+      `fcgi: cannot parse listen address ${JSON.stringify(spec)} (use HOST:PORT, /path.sock or fd:0)`,
+    )
   }
   return { kind: 'tcp', host: tcp[1] || tcp[2] || '127.0.0.1', port }
 }
@@ -92,7 +95,10 @@ export async function listenOn(server: Server, spec: ListenSpec, options: Listen
   }
   if (spec.kind === 'tcp') {
     if (!isLoopback(spec.host) && !options.allowPublic) {
-      throw new TsgiError('ERR_LISTEN', `fcgi: refusing to listen on public address ${spec.host}: anyone who reaches a FastCGI port controls every CGI variable; pass --public to allow it`)
+      throw new TsgiError(
+        'ERR_LISTEN',
+        `fcgi: refusing to listen on public address ${spec.host}: anyone who reaches a FastCGI port controls every CGI variable; pass --public to allow it`,
+      )
     }
     await bind(server, { host: spec.host, port: spec.port, backlog })
     return () => {}
@@ -140,7 +146,8 @@ async function removeStaleSocket(path: string): Promise<void> {
 
 function bind(server: Server, options: Parameters<Server['listen']>[0]): Promise<void> {
   return new Promise((resolve, reject) => {
-    const onError = (err: Error) => reject(new TsgiError('ERR_LISTEN', `fcgi: cannot listen: ${err.message}`, { cause: err }))
+    const onError = (err: Error) =>
+      reject(new TsgiError('ERR_LISTEN', `fcgi: cannot listen: ${err.message}`, { cause: err }))
     server.once('error', onError)
     server.listen(options, () => {
       server.off('error', onError)
@@ -158,7 +165,8 @@ export function parseAllowList(value: string): Set<string> {
   for (const part of value.split(',')) {
     const address = part.trim()
     if (address === '') continue
-    if (isIP(address) === 0) throw new TsgiError('ERR_USAGE', `fcgi: FCGI_WEB_SERVER_ADDRS has a bad address ${JSON.stringify(address)}`)
+    if (isIP(address) === 0)
+      throw new TsgiError('ERR_USAGE', `fcgi: FCGI_WEB_SERVER_ADDRS has a bad address ${JSON.stringify(address)}`)
     list.add(address)
   }
   return list

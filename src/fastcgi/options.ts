@@ -1,7 +1,7 @@
 // Options of the FastCGI responder, with their defaults and the precedent each default follows.
 import type { FastcgiRole } from '../app.js'
-import type { Limits } from './protocol/index.js'
 import type { ListenSpec } from './listen.js'
+import type { Limits } from './protocol/index.js'
 
 export interface FastcgiOptions {
   /** `HOST:PORT`, `/path.sock`, `fd:0`; default: fd 0 when it is a listening socket, else 127.0.0.1:9000. */
@@ -52,7 +52,8 @@ export interface FastcgiOptions {
   log?: (message: string) => void
 }
 
-export interface ResolvedOptions extends Required<Omit<FastcgiOptions, 'listen' | 'limits' | 'allowedAddresses' | 'roles' | 'log'>> {
+export interface ResolvedOptions
+  extends Required<Omit<FastcgiOptions, 'listen' | 'limits' | 'allowedAddresses' | 'roles' | 'log'>> {
   limits: Partial<Limits>
   allowedAddresses: string | undefined
   roles: FastcgiRole[]

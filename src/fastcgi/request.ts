@@ -4,11 +4,11 @@ import type { App, ErrorStream, FastcgiRole, HeaderList } from '../app.js'
 import { buildEnviron, contentLengthOf } from '../cgi/environ.js'
 import { formatCgiHead } from '../cgi/response.js'
 import { LazyAbort } from '../core/abort.js'
-import { runApp, type ResponseSink, type RunResult } from '../core/engine.js'
+import { type ResponseSink, type RunResult, runApp } from '../core/engine.js'
 import { BodyInput } from '../core/input.js'
 import { TsgiError } from '../errors.js'
-import { MAX_CONTENT_LENGTH, Role, type RequestEvent } from './protocol/index.js'
 import type { ResolvedOptions } from './options.js'
+import { MAX_CONTENT_LENGTH, type RequestEvent, Role } from './protocol/index.js'
 
 /** What a request needs from its connection: the I/O, kept behind a narrow seam. */
 export interface RequestHost {
@@ -96,7 +96,11 @@ export class FastcgiRequest implements ResponseSink {
     ;(environ as Record<string, unknown>)[EXTRAS_KEY] = this.host.connectionId
     const declared = this.input?.expected
     if (declared !== undefined && declared > options.maxBodyBytes) {
-      const error = new TsgiError('ERR_BODY_TOO_LARGE', `fcgi: CONTENT_LENGTH ${declared} is over the limit of ${options.maxBodyBytes}`, { status: 413 })
+      const error = new TsgiError(
+        'ERR_BODY_TOO_LARGE',
+        `fcgi: CONTENT_LENGTH ${declared} is over the limit of ${options.maxBodyBytes}`,
+        { status: 413 },
+      )
       return this.#reject(error)
     }
     return runApp(app, environ, this, { maxHeaderBytes: options.maxHeaderBytes, abort: this.abortState, encode: utf8 })

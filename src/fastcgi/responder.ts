@@ -1,12 +1,12 @@
 // The resident FastCGI responder: serveFastcgi(app) accepts web-server connections on TCP, a Unix
 // socket or the listening socket inherited on fd 0, and serves every request with the same App.
-import { createServer, type AddressInfo, type Server, type Socket } from 'node:net'
+import { type AddressInfo, createServer, type Server, type Socket } from 'node:net'
 import type { App } from '../app.js'
 import { isApp } from '../core/call.js'
 import { TsgiError } from '../errors.js'
 import { ResponderConnection } from './connection.js'
-import { isListeningSocket, listenOn, parseAllowList, parseListen, peerAllowed, type ListenSpec } from './listen.js'
-import { resolveOptions, type FastcgiOptions } from './options.js'
+import { isListeningSocket, type ListenSpec, listenOn, parseAllowList, parseListen, peerAllowed } from './listen.js'
+import { type FastcgiOptions, resolveOptions } from './options.js'
 
 export interface FastcgiServer {
   readonly server: Server

@@ -30,7 +30,9 @@ async function* serve(app: App, environ: Environ, startResponse: StartResponse, 
     const location = yield* attempt(app, env, startResponse)
     if (location === undefined) return
     if (hop === max) {
-      env['tsgi.errors'].write(`localRedirects: more than ${max} local redirects in a row (last to ${JSON.stringify(location)})\n`)
+      env['tsgi.errors'].write(
+        `localRedirects: more than ${max} local redirects in a row (last to ${JSON.stringify(location)})\n`,
+      )
       startResponse('500 Internal Server Error', [['Content-Type', 'text/plain; charset=utf-8']])
       yield 'Internal Server Error\n'
       return
@@ -49,7 +51,11 @@ async function* serve(app: App, environ: Environ, startResponse: StartResponse, 
  * Runs the app once, passing its response through, except one shaped like a local redirect: that one is
  * held back while its body is empty. Returns the Location when the body ended empty (a local redirect).
  */
-async function* attempt(app: App, environ: Environ, startResponse: StartResponse): AsyncGenerator<Chunk, string | undefined> {
+async function* attempt(
+  app: App,
+  environ: Environ,
+  startResponse: StartResponse,
+): AsyncGenerator<Chunk, string | undefined> {
   let held: { status: string; headers: HeaderList; location: string } | undefined
   let write: Write | undefined
   const release = (): Write => {
@@ -57,7 +63,8 @@ async function* attempt(app: App, environ: Environ, startResponse: StartResponse
       write = startResponse(held.status, held.headers)
       held = undefined
     }
-    if (write === undefined) throw new TsgiError('ERR_NO_START_RESPONSE', 'localRedirects: body or write() before startResponse()')
+    if (write === undefined)
+      throw new TsgiError('ERR_NO_START_RESPONSE', 'localRedirects: body or write() before startResponse()')
     return write
   }
   const start: StartResponse = (status, headers, excInfo) => {

@@ -30,7 +30,8 @@ export function validate(app: App, options: ValidateOptions = {}): App {
   if (!isApp(app)) throw violation(`validate() needs an application, got ${describe(app)} (SPEC §2)`)
   const closeTimeoutMs = options.closeTimeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS
   return function validated(...args: unknown[]): Body | Promise<Body> {
-    if (args.length !== 2) throw violation(`an app is called with (environ, startResponse), got ${args.length} arguments (SPEC §2)`)
+    if (args.length !== 2)
+      throw violation(`an app is called with (environ, startResponse), got ${args.length} arguments (SPEC §2)`)
     const [environ, startResponse] = args
     checkEnviron(environ)
     if (typeof startResponse !== 'function') {

@@ -1,7 +1,7 @@
 // An in-memory gateway for engine-level tests: a recording ResponseSink and a complete environ.
 import type { Environ, HeaderList } from '../../src/app.js'
-import { BodyInput } from '../../src/core/input.js'
 import type { ResponseSink } from '../../src/core/engine.js'
+import { BodyInput } from '../../src/core/input.js'
 
 export interface Recorded {
   status?: number

@@ -12,7 +12,8 @@ export interface CgiResponse {
 /** Splits a CGI response at its blank line; the head must use CRLF only (C-12). */
 export function parseCgi(raw: Buffer): CgiResponse {
   const end = raw.indexOf('\r\n\r\n')
-  if (end === -1) throw new Error(`no blank line in CGI response: ${JSON.stringify(raw.toString('latin1').slice(0, 200))}`)
+  if (end === -1)
+    throw new Error(`no blank line in CGI response: ${JSON.stringify(raw.toString('latin1').slice(0, 200))}`)
   const lines = raw.subarray(0, end).toString('latin1').split('\r\n')
   let status = ''
   const headers: Array<[string, string]> = []

@@ -2,10 +2,10 @@
 // sink (backpressure, EPIPE), NPH selection and the gateway's own error answers.
 import { PassThrough } from 'node:stream'
 import { afterEach, describe, expect, it } from 'vitest'
-import type { App, Environ, StartResponse } from '../../src/app.js'
-import { runCgi, type CgiOptions } from '../../src/cgi/run.js'
 import echo from '../../examples/echo.js'
 import hello from '../../examples/hello.js'
+import type { App, Environ, StartResponse } from '../../src/app.js'
+import { type CgiOptions, runCgi } from '../../src/cgi/run.js'
 import { Collector, header, parseCgi, stdio } from './_cgi.js'
 
 const GET = { REQUEST_METHOD: 'GET', SERVER_PROTOCOL: 'HTTP/1.1', SCRIPT_NAME: '/cgi-bin/app' }
@@ -17,7 +17,14 @@ afterEach(() => {
 
 async function run(app: App, env: Record<string, string>, extra: Partial<CgiOptions> = {}) {
   const io = stdio()
-  const code = await runCgi(app, { env, stdin: io.stdin, stdout: io.stdout, stderr: io.stderr, scriptPath: '/srv/cgi-bin/app', ...extra })
+  const code = await runCgi(app, {
+    env,
+    stdin: io.stdin,
+    stdout: io.stdout,
+    stderr: io.stderr,
+    scriptPath: '/srv/cgi-bin/app',
+    ...extra,
+  })
   const stdout = (extra.stdout as Collector | undefined) ?? io.stdout
   return { code, io, response: stdout.chunks.length > 0 ? parseCgi(stdout.buffer) : undefined }
 }
@@ -70,7 +77,11 @@ describe('runCgi: request body (RFC 3875 §4.2)', () => {
   it('answers 413 over bodyLimit', async () => {
     const stdin = new PassThrough()
     stdin.end('x'.repeat(100))
-    const { response } = await run(echo, { ...GET, REQUEST_METHOD: 'POST', CONTENT_LENGTH: '100' }, { stdin, bodyLimit: 10 })
+    const { response } = await run(
+      echo,
+      { ...GET, REQUEST_METHOD: 'POST', CONTENT_LENGTH: '100' },
+      { stdin, bodyLimit: 10 },
+    )
     expect(response?.status).toBe('413 Content Too Large')
   })
 })

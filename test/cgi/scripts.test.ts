@@ -16,11 +16,22 @@ let probe: string
 
 beforeAll(async () => {
   // The bundles are build output (gitignored): make them, so a fresh clone's `npm test` passes.
-  const built = spawnSync(process.execPath, [join(root, 'scripts/build.mjs'), '--cgi'], { env: cleanEnv(), encoding: 'utf8' })
+  const built = spawnSync(process.execPath, [join(root, 'scripts/build.mjs'), '--cgi'], {
+    env: cleanEnv(),
+    encoding: 'utf8',
+  })
   expect(built.status, built.stderr).toBe(0)
   temp = mkdtempSync(join(tmpdir(), 'tsgi-cgi-'))
   probe = join(temp, 'probe.cjs')
-  await build({ entryPoints: [join(root, 'test/fixtures/cgi-probe.ts')], outfile: probe, bundle: true, platform: 'node', format: 'cjs', target: 'node20', logLevel: 'warning' })
+  await build({
+    entryPoints: [join(root, 'test/fixtures/cgi-probe.ts')],
+    outfile: probe,
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    logLevel: 'warning',
+  })
 })
 
 afterAll(() => {
@@ -32,7 +43,14 @@ function cleanEnv(vars: Record<string, string> = {}): Record<string, string> {
   return { PATH: process.env.PATH ?? '/usr/bin:/bin', ...vars }
 }
 
-const GET = { REQUEST_METHOD: 'GET', SERVER_PROTOCOL: 'HTTP/1.1', GATEWAY_INTERFACE: 'CGI/1.1', SERVER_NAME: 'localhost', SERVER_PORT: '80', REMOTE_ADDR: '127.0.0.1' }
+const GET = {
+  REQUEST_METHOD: 'GET',
+  SERVER_PROTOCOL: 'HTTP/1.1',
+  GATEWAY_INTERFACE: 'CGI/1.1',
+  SERVER_NAME: 'localhost',
+  SERVER_PORT: '80',
+  REMOTE_ADDR: '127.0.0.1',
+}
 
 interface Run {
   code: number | null
@@ -86,7 +104,14 @@ describe('cgi-bin scripts answer GET', () => {
   })
 
   it('environ: the RFC 3875 variables and the tsgi keys of a CGI gateway', async () => {
-    const run = await runScript([bin('environ')], { ...GET, SCRIPT_NAME: '/cgi-bin/environ', PATH_INFO: '/a b', QUERY_STRING: 'x=1', HTTPS: 'on', HTTP_X_TEST: 'yes' })
+    const run = await runScript([bin('environ')], {
+      ...GET,
+      SCRIPT_NAME: '/cgi-bin/environ',
+      PATH_INFO: '/a b',
+      QUERY_STRING: 'x=1',
+      HTTPS: 'on',
+      HTTP_X_TEST: 'yes',
+    })
     expect(run.code).toBe(0)
     const env = bodyLines(run)
     expect(env.get('REQUEST_METHOD')).toBe('GET')
@@ -111,7 +136,12 @@ describe('cgi-bin scripts answer GET', () => {
   })
 
   it('echo: method, path and query', async () => {
-    const run = await runScript([bin('echo')], { ...GET, SCRIPT_NAME: '/cgi-bin/echo', PATH_INFO: '/p', QUERY_STRING: 'q=1' })
+    const run = await runScript([bin('echo')], {
+      ...GET,
+      SCRIPT_NAME: '/cgi-bin/echo',
+      PATH_INFO: '/p',
+      QUERY_STRING: 'q=1',
+    })
     const echo = bodyLines(run)
     expect(echo.get('method')).toBe('GET')
     expect(echo.get('path')).toBe('/cgi-bin/echo/p')
@@ -149,7 +179,12 @@ describe('cgi-bin scripts answer GET', () => {
 describe('cgi-bin scripts with a request body (RFC 3875 §4.2)', () => {
   const big = randomBytes(10 * 1024 * 1024)
   const sha = createHash('sha256').update(big).digest('hex')
-  const POST = { ...GET, REQUEST_METHOD: 'POST', CONTENT_TYPE: 'application/octet-stream', CONTENT_LENGTH: String(big.byteLength) }
+  const POST = {
+    ...GET,
+    REQUEST_METHOD: 'POST',
+    CONTENT_TYPE: 'application/octet-stream',
+    CONTENT_LENGTH: String(big.byteLength),
+  }
 
   it('echo reads a 10 MiB POST whole: right length and SHA-256', async () => {
     const run = await runScript([bin('echo')], POST, { body: big })
@@ -175,7 +210,9 @@ describe('cgi-bin scripts with a request body (RFC 3875 §4.2)', () => {
   })
 
   it('never reads past CONTENT_LENGTH', async () => {
-    const echo = bodyLines(await runScript([bin('echo')], { ...POST, CONTENT_LENGTH: '5' }, { body: 'hello, and more' }))
+    const echo = bodyLines(
+      await runScript([bin('echo')], { ...POST, CONTENT_LENGTH: '5' }, { body: 'hello, and more' }),
+    )
     expect(echo.get('length')).toBe('5')
     expect(echo.get('sha256')).toBe(createHash('sha256').update('hello').digest('hex'))
   })
@@ -205,7 +242,12 @@ describe('cgi-bin gateway behaviour', () => {
   })
 
   it('httpoxy: the app sees the Proxy header in environ, never in process.env (S-01)', async () => {
-    const run = await runScript([process.execPath, probe], { ...GET, QUERY_STRING: 'httpoxy', HTTP_PROXY: 'http://evil.test:8080', http_proxy: 'http://ops.test:3128' })
+    const run = await runScript([process.execPath, probe], {
+      ...GET,
+      QUERY_STRING: 'httpoxy',
+      HTTP_PROXY: 'http://evil.test:8080',
+      http_proxy: 'http://ops.test:3128',
+    })
     expect(run.code).toBe(0)
     expect(JSON.parse(parseCgi(run.stdout).body.toString())).toEqual({
       environ: 'http://evil.test:8080',
@@ -219,7 +261,9 @@ describe('cgi-bin gateway behaviour', () => {
     const run = await runScript([bin('hello')], {})
     expect(run.code).toBe(2)
     expect(run.stdout.byteLength).toBe(0)
-    expect(run.stderr).toMatch(/^cgi: .*hello is a CGI script .*REQUEST_METHOD=GET SERVER_PROTOCOL=HTTP\/1\.1 .*hello\n$/)
+    expect(run.stderr).toMatch(
+      /^cgi: .*hello is a CGI script .*REQUEST_METHOD=GET SERVER_PROTOCOL=HTTP\/1\.1 .*hello\n$/,
+    )
   })
 
   it('the server closing stdout before the response (EPIPE): exit 0, no stack', async () => {
@@ -229,13 +273,21 @@ describe('cgi-bin gateway behaviour', () => {
   })
 
   it('the server closing stdout mid-body: the app is aborted and its body closed, exit 0, no stack', async () => {
-    const run = await runScript([process.execPath, probe], { ...GET, QUERY_STRING: 'endless' }, { closeStdout: 'first-chunk' })
+    const run = await runScript(
+      [process.execPath, probe],
+      { ...GET, QUERY_STRING: 'endless' },
+      { closeStdout: 'first-chunk' },
+    )
     expect(run.code).toBe(0)
     expect(run.stderr).toBe('probe: body closed, signal aborted: true\n')
   })
 
   it('SIGTERM from the web server (mod_cgid on client abort) fires tsgi.signal and closes the body', async () => {
-    const run = await runScript([process.execPath, probe], { ...GET, QUERY_STRING: 'endless' }, { termAfterFirstChunk: true })
+    const run = await runScript(
+      [process.execPath, probe],
+      { ...GET, QUERY_STRING: 'endless' },
+      { termAfterFirstChunk: true },
+    )
     expect(run.stderr).toBe('probe: body closed, signal aborted: true\n')
     expect(run.code).toBe(0)
   })

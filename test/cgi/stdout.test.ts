@@ -63,7 +63,12 @@ describe('StdoutSink on a file descriptor', () => {
     fds.push(pipe.read)
     const fallback = new Collector()
     let fellBack = 0
-    const sink = new StdoutSink({ fd: pipe.write, fallback: () => (fellBack++, fallback) }, { write: () => {} }, () => {}, {})
+    const sink = new StdoutSink(
+      { fd: pipe.write, fallback: () => (fellBack++, fallback) },
+      { write: () => {} },
+      () => {},
+      {},
+    )
     const body = Buffer.alloc(300 * 1024)
     for (let i = 0; i < body.length; i++) body[i] = i % 251
     for (let off = 0; off < body.length; off += 50 * 1024) await sink.body(body.subarray(off, off + 50 * 1024))
@@ -80,7 +85,12 @@ describe('StdoutSink on a file descriptor', () => {
     closeSync(pipe.read) // the server closed its end
     let gone = 0
     const log: string[] = []
-    const sink = new StdoutSink({ fd: pipe.write, fallback: () => new Collector() }, { write: (m) => void log.push(m) }, () => gone++, {})
+    const sink = new StdoutSink(
+      { fd: pipe.write, fallback: () => new Collector() },
+      { write: (m) => void log.push(m) },
+      () => gone++,
+      {},
+    )
     await sink.head(200, 'OK', [])
     await sink.body(new Uint8Array(10))
     expect(sink.gone).toBe(true)

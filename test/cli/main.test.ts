@@ -3,15 +3,16 @@
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
-import { main } from '../../src/cli/main.js'
+import type { Environ } from '../../src/app.js'
 import { loadApp } from '../../src/cli/load.js'
+import { main } from '../../src/cli/main.js'
 import { callApp } from '../../src/core/call.js'
 import { isTsgiError } from '../../src/errors.js'
-import type { Environ } from '../../src/app.js'
 
 const fixtures = fileURLToPath(new URL('./fixtures/', import.meta.url))
-const version = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string })
-  .version
+const version = (
+  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+).version
 
 async function run(argv: string[], signal?: AbortSignal): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = ''
@@ -34,13 +35,16 @@ async function bodyOf(app: Awaited<ReturnType<typeof loadApp>>, path = '/'): Pro
 }
 
 describe('help and version', () => {
-  it.each([['--help'], ['-h'], ['help'], ['serve', '--help']])('%s prints the usage on stdout, exit 0', async (...argv) => {
-    const { code, stdout, stderr } = await run(argv)
-    expect(code).toBe(0)
-    expect(stdout).toMatch(/^Usage: tsgi <command> APP/)
-    expect(stdout).toContain('serve APP')
-    expect(stderr).toBe('')
-  })
+  it.each([['--help'], ['-h'], ['help'], ['serve', '--help']])(
+    '%s prints the usage on stdout, exit 0',
+    async (...argv) => {
+      const { code, stdout, stderr } = await run(argv)
+      expect(code).toBe(0)
+      expect(stdout).toMatch(/^Usage: tsgi <command> APP/)
+      expect(stdout).toContain('serve APP')
+      expect(stderr).toBe('')
+    },
+  )
 
   it('--version prints the package version', async () => {
     expect(await run(['--version'])).toEqual({ code: 0, stdout: `${version}\n`, stderr: '' })

@@ -1,7 +1,7 @@
 // The CLI as a real process: bin/tsgi.js (dist/ when built, else the sources through tsx) serving until
 // SIGTERM, answering one CGI request, and src/cli/main.ts run directly as a script (`npm run dev`).
 // Children get a clean environment: NODE_EXTRA_CA_CERTS triples node's start-up here.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
 import { readFileSync, statSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -9,7 +9,9 @@ import { afterEach, describe, expect, it } from 'vitest'
 
 const root = fileURLToPath(new URL('../../', import.meta.url))
 const bin = `${root}bin/tsgi.js`
-const version = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version
+const version = (
+  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+).version
 const cleanEnv = { PATH: process.env.PATH ?? '/usr/bin:/bin' }
 
 let child: ChildProcess | undefined
@@ -41,9 +43,13 @@ function run(args: string[], env: Record<string, string> = {}, stdin = ''): Prom
 describe('bin/tsgi.js', () => {
   it('is executable, and its shebang starts node with a capped young generation and the GC on the main thread', async () => {
     expect(statSync(bin).mode & 0o755).toBe(0o755)
-    expect(readFileSync(bin, 'utf8').split('\n', 1)[0]).toBe('#!/usr/bin/env -S node --max-semi-space-size=2 --single-threaded-gc')
+    expect(readFileSync(bin, 'utf8').split('\n', 1)[0]).toBe(
+      '#!/usr/bin/env -S node --max-semi-space-size=2 --single-threaded-gc',
+    )
     // Run through the shebang itself (env -S), not through process.execPath.
-    const direct = spawnSync(bin, ['--version'], { env: { ...cleanEnv, PATH: `${dirname(process.execPath)}:/usr/bin:/bin` } })
+    const direct = spawnSync(bin, ['--version'], {
+      env: { ...cleanEnv, PATH: `${dirname(process.execPath)}:/usr/bin:/bin` },
+    })
     expect([direct.status, direct.stdout.toString()]).toEqual([0, `${version}\n`])
   })
 

@@ -1,12 +1,12 @@
 // The response engine: startResponse rules, validation before any byte, Content-Length, body
 // suppression, body closing, and errors turned into a 500 that hides the stack (SPEC §4, §5).
 import { describe, expect, it } from 'vitest'
-import type { App, Body, Chunk, Environ, StartResponse } from '../../src/app.js'
-import { runApp } from '../../src/core/engine.js'
-import { TsgiError } from '../../src/errors.js'
 import AppClass from '../../examples/app-class.js'
 import hello from '../../examples/hello.js'
 import upper from '../../examples/upper.js'
+import type { App, Body, Chunk, Environ, StartResponse } from '../../src/app.js'
+import { runApp } from '../../src/core/engine.js'
+import { TsgiError } from '../../src/errors.js'
 import { bodyText, makeEnviron, recordingSink } from '../_helpers/fake-gateway.js'
 
 async function run(app: App, overrides: Partial<Environ> = {}) {
@@ -186,7 +186,12 @@ describe('status and header validation before any byte (SPEC §4.1, RFC 3875 §6
     ['status 600', '600 Nope', [], /status must be/],
     ['S-04: CR LF in the status reason (response splitting)', '200 OK\r\nX-Evil: 1', [], /status must be/],
     ['S-04: a bare LF in the status reason', '200 OK\nX-Evil: 1', [], /status must be/],
-    ['CR LF in a value (response splitting)', '200 OK', [['X-Inject', 'a\r\nSet-Cookie: evil=1']], /forbidden character/],
+    [
+      'CR LF in a value (response splitting)',
+      '200 OK',
+      [['X-Inject', 'a\r\nSet-Cookie: evil=1']],
+      /forbidden character/,
+    ],
     ['bare CR in a value', '200 OK', [['X-Inject', 'a\rb']], /forbidden character/],
     ['NUL in a value', '200 OK', [['X-Null', 'a\0b']], /forbidden character/],
     ['char above 0xFF in a value', '200 OK', [['X-Wide', 'caf\u0100']], /forbidden character/],
@@ -196,7 +201,15 @@ describe('status and header validation before any byte (SPEC §4.1, RFC 3875 §6
     ['hop-by-hop Transfer-Encoding', '200 OK', [['Transfer-Encoding', 'chunked']], /hop-by-hop/],
     ['hop-by-hop Connection', '200 OK', [['Connection', 'close']], /hop-by-hop/],
     ['non-numeric Content-Length', '200 OK', [['Content-Length', '12abc']], /Content-Length must be digits/],
-    ['Content-Length twice', '200 OK', [['Content-Length', '1'], ['content-length', '1']], /given twice/],
+    [
+      'Content-Length twice',
+      '200 OK',
+      [
+        ['Content-Length', '1'],
+        ['content-length', '1'],
+      ],
+      /given twice/,
+    ],
   ]
   it.each(bad)('%s: the client gets a clean 500 and the log says why', async (_name, status, headers, why) => {
     const app: App = (_e, start) => {
@@ -240,10 +253,19 @@ describe('status and header validation before any byte (SPEC §4.1, RFC 3875 §6
   })
 
   it('keeps repeated headers such as Set-Cookie in order', async () => {
-    const app: App = (_e, start) =>
-      (start('200 OK', [['Set-Cookie', 'a=1'], ['Set-Cookie', 'b=2'], ['Content-Type', 'text/plain']]), ['x'])
+    const app: App = (_e, start) => (
+      start('200 OK', [
+        ['Set-Cookie', 'a=1'],
+        ['Set-Cookie', 'b=2'],
+        ['Content-Type', 'text/plain'],
+      ]),
+      ['x']
+    )
     const { rec } = await run(app)
-    expect(rec.headers?.filter(([n]) => n === 'Set-Cookie')).toEqual([['Set-Cookie', 'a=1'], ['Set-Cookie', 'b=2']])
+    expect(rec.headers?.filter(([n]) => n === 'Set-Cookie')).toEqual([
+      ['Set-Cookie', 'a=1'],
+      ['Set-Cookie', 'b=2'],
+    ])
   })
 })
 
@@ -289,7 +311,14 @@ describe('body rules (SPEC §5)', () => {
   })
 
   it('aborts a response that sends less than its Content-Length', async () => {
-    const { rec } = await run((_e, start) => (start('200 OK', [['Content-Length', '10']]), (async function* () { yield 'short' })()))
+    const { rec } = await run(
+      (_e, start) => (
+        start('200 OK', [['Content-Length', '10']]),
+        (async function* () {
+          yield 'short'
+        })()
+      ),
+    )
     expect(rec.calls).toEqual(['head', 'body', 'abort'])
     expect(rec.log.join('')).toMatch(/5 bytes, less than its Content-Length of 10/)
   })
@@ -378,9 +407,13 @@ describe('errors and closing (SPEC §5.3, §5.4)', () => {
   it('sends nothing when the client left before the app failed', async () => {
     const { environ, rec } = makeEnviron()
     rec.controller.abort()
-    await runApp(() => {
-      throw new Error('nobody listens')
-    }, environ, recordingSink(rec))
+    await runApp(
+      () => {
+        throw new Error('nobody listens')
+      },
+      environ,
+      recordingSink(rec),
+    )
     expect(rec.calls).toEqual([])
     expect(rec.log.join('')).toContain('nobody listens')
   })
@@ -402,24 +435,35 @@ describe('synchronous runs (the responder hot path)', () => {
     const pending = runApp(hello, environ, waiting)
     expect(pending).toBeInstanceOf(Promise)
     expect(await pending).toMatchObject({ status: 200, bytes: 13 })
-    const promised = runApp(async (_e, start) => (start('200 OK', []), ['x']), makeEnviron().environ, recordingSink(rec))
+    const promised = runApp(
+      async (_e, start) => (start('200 OK', []), ['x']),
+      makeEnviron().environ,
+      recordingSink(rec),
+    )
     expect(promised).toBeInstanceOf(Promise)
-    const writer = runApp((_e, start) => {
-      void start('200 OK', [])('early ')
-      return ['late']
-    }, makeEnviron().environ, recordingSink(rec))
+    const writer = runApp(
+      (_e, start) => {
+        void start('200 OK', [])('early ')
+        return ['late']
+      },
+      makeEnviron().environ,
+      recordingSink(rec),
+    )
     expect(writer).toBeInstanceOf(Promise)
     expect(await writer).toMatchObject({ status: 200, bytes: 10 })
   })
 
   it('a synchronous app error is still a 500 that hides the stack (reported asynchronously)', async () => {
     const { environ, rec } = makeEnviron()
-    const result = await runApp(() => {
-      throw new Error('secret detail')
-    }, environ, recordingSink(rec))
+    const result = await runApp(
+      () => {
+        throw new Error('secret detail')
+      },
+      environ,
+      recordingSink(rec),
+    )
     expect(result.status).toBe(500)
     expect(bodyText(rec)).toBe('Internal Server Error\n')
     expect(rec.log.join('')).toContain('secret detail')
   })
 })
-

@@ -70,7 +70,11 @@ describe('BodyInput', () => {
 
   it('asks the source to pause above the high-water mark and resume when drained', async () => {
     const events: string[] = []
-    const input = new BodyInput({ highWaterMark: 8, onPause: () => events.push('pause'), onResume: () => events.push('resume') })
+    const input = new BodyInput({
+      highWaterMark: 8,
+      onPause: () => events.push('pause'),
+      onResume: () => events.push('resume'),
+    })
     input.push(bytes('123456789'))
     expect(events).toEqual(['pause'])
     await input.read(9)
@@ -79,7 +83,11 @@ describe('BodyInput', () => {
 
   it('releases a pause when the body ends, even with bytes still unread', () => {
     const events: string[] = []
-    const input = new BodyInput({ highWaterMark: 4, onPause: () => events.push('pause'), onResume: () => events.push('resume') })
+    const input = new BodyInput({
+      highWaterMark: 4,
+      onPause: () => events.push('pause'),
+      onResume: () => events.push('resume'),
+    })
     input.push(bytes('123456'))
     input.end()
     expect(events).toEqual(['pause', 'resume'])

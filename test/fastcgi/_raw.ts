@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll } from 'vitest'
 import type { App } from '../../src/app.js'
 import { FastcgiClient } from '../../src/fastcgi/client.js'
-import { serveFastcgi, type FastcgiOptions, type FastcgiServer } from '../../src/fastcgi/index.js'
+import { type FastcgiOptions, type FastcgiServer, serveFastcgi } from '../../src/fastcgi/index.js'
 import {
   concatBytes,
   decodeEndRequestBody,
@@ -18,7 +18,7 @@ import {
   encodeStream,
   RecordType,
 } from '../../src/fastcgi/protocol/index.js'
-import { cgiVars, type ConfRequest } from '../_transports.js'
+import { type ConfRequest, cgiVars } from '../_transports.js'
 import conformanceApp from '../fixtures/conformance-app.js'
 
 export const T = RecordType
@@ -30,7 +30,11 @@ export interface TestResponder extends FastcgiServer {
 /** The conformance app (or `app`) on 127.0.0.1:0 (or `listen`), logging into `logs`. */
 export async function responder(options: FastcgiOptions = {}, app: App = conformanceApp): Promise<TestResponder> {
   const logs: string[] = []
-  const server = await serveFastcgi(app, { listen: '127.0.0.1:0', log: (message) => void logs.push(message), ...options })
+  const server = await serveFastcgi(app, {
+    listen: '127.0.0.1:0',
+    log: (message) => void logs.push(message),
+    ...options,
+  })
   return Object.assign(server, { logs })
 }
 
@@ -65,8 +69,16 @@ export const data = (id: number, bytes: Uint8Array, end = true): Uint8Array => e
 export const abortRecord = (id: number): Uint8Array => encodeRecord(T.AbortRequest, id)
 
 /** BEGIN + PARAMS + STDIN (ended) for one request. */
-export function request(id: number, pairs: Array<[string, string]>, options: { body?: Uint8Array; keepConn?: boolean; role?: number } = {}): Uint8Array {
-  return concatBytes([begin(id, options.role ?? 1, options.keepConn ?? false), params(id, pairs), stdin(id, options.body)])
+export function request(
+  id: number,
+  pairs: Array<[string, string]>,
+  options: { body?: Uint8Array; keepConn?: boolean; role?: number } = {},
+): Uint8Array {
+  return concatBytes([
+    begin(id, options.role ?? 1, options.keepConn ?? false),
+    params(id, pairs),
+    stdin(id, options.body),
+  ])
 }
 
 // --- the raw peer ---
@@ -90,7 +102,9 @@ export class RawPeer {
     const unix = address.startsWith('/')
     const colon = address.lastIndexOf(':')
     // `[::1]:9000` (IPv6, as FastcgiServer.address writes it) connects to ::1.
-    const [host, port] = unix ? ['', 0] : [address.slice(0, colon).replace(/^\[(.*)\]$/, '$1'), Number(address.slice(colon + 1))]
+    const [host, port] = unix
+      ? ['', 0]
+      : [address.slice(0, colon).replace(/^\[(.*)\]$/, '$1'), Number(address.slice(colon + 1))]
     this.socket = unix ? connect(address) : connect(port, host)
     this.socket.on('data', (chunk: Buffer) => {
       this.#bytes = Buffer.concat([this.#bytes, chunk])
@@ -177,7 +191,10 @@ export function describeRecords(records: RawRecord[]): string {
 
 // --- reading a response out of the records ---
 
-export const ended = (id: number) => (records: RawRecord[]): boolean => records.some((r) => r.type === T.EndRequest && r.requestId === id)
+export const ended =
+  (id: number) =>
+  (records: RawRecord[]): boolean =>
+    records.some((r) => r.type === T.EndRequest && r.requestId === id)
 
 export function endOf(records: RawRecord[], id: number): { appStatus: number; protocolStatus: number } | undefined {
   const end = records.find((r) => r.type === T.EndRequest && r.requestId === id)
@@ -204,20 +221,24 @@ export function responseOf(records: RawRecord[], id: number): { status: string; 
  */
 export function checkInvariants(records: RawRecord[], ids: number[], cancelled: number[] = []): string[] {
   const problems: string[] = []
-  for (const r of records) if (r.requestId !== 0 && !ids.includes(r.requestId)) problems.push(`foreign id ${r.requestId}`)
+  for (const r of records)
+    if (r.requestId !== 0 && !ids.includes(r.requestId)) problems.push(`foreign id ${r.requestId}`)
   for (const id of ids) {
     const mine = records.filter((r) => r.requestId === id)
     const ends = mine.filter((r) => r.type === T.EndRequest).length
     if (ends !== 1) problems.push(`request ${id}: ${ends} END_REQUEST records`)
     const last = mine.at(-1)
-    if (last !== undefined && last.type !== T.EndRequest) problems.push(`request ${id}: type ${last.type} after END_REQUEST`)
+    if (last !== undefined && last.type !== T.EndRequest)
+      problems.push(`request ${id}: type ${last.type} after END_REQUEST`)
     const refused = endOf(records, id)?.protocolStatus !== 0
-    if (!refused && !mine.some((r) => r.type === T.Stdout && r.content.length === 0)) problems.push(`request ${id}: STDOUT never ended`)
+    if (!refused && !mine.some((r) => r.type === T.Stdout && r.content.length === 0))
+      problems.push(`request ${id}: STDOUT never ended`)
     // F-20: the first STDOUT record is never the empty terminator and carries the whole CGI header block
     // (mod_authnz_fcgi keeps only the body bytes sharing a record with the end of the headers).
     const first = refused || cancelled.includes(id) ? undefined : mine.find((r) => r.type === T.Stdout)
     if (first !== undefined && first.content.length === 0) problems.push(`request ${id}: first STDOUT record is empty`)
-    else if (first !== undefined && !first.content.includes('\r\n\r\n')) problems.push(`request ${id}: header block not within the first STDOUT record`)
+    else if (first !== undefined && !first.content.includes('\r\n\r\n'))
+      problems.push(`request ${id}: header block not within the first STDOUT record`)
   }
   return problems
 }

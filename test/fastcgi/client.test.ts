@@ -5,11 +5,11 @@ import { createServer, type Server } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { parseHead } from '../../src/fastcgi/client-head.js'
 import { FastcgiClient } from '../../src/fastcgi/client.js'
+import { parseHead } from '../../src/fastcgi/client-head.js'
 import { concatBytes, encodeEndRequestBody, encodeRecord } from '../../src/fastcgi/protocol/index.js'
 import { waitForFile } from '../_conformance.js'
-import { responder, T, vars, type TestResponder } from './_raw.js'
+import { responder, T, type TestResponder, vars } from './_raw.js'
 
 let server: TestResponder
 let scratch: string
@@ -28,23 +28,43 @@ const bytes = (text: string): Uint8Array => Buffer.from(text, 'latin1')
 
 describe('parseHead (RFC 3875 §6)', () => {
   it.each([
-    ['Status with reason, CRLF', 'Status: 418 I am a teapot\r\nContent-Type: text/plain\r\n\r\nbody', 418, 'I am a teapot'],
+    [
+      'Status with reason, CRLF',
+      'Status: 418 I am a teapot\r\nContent-Type: text/plain\r\n\r\nbody',
+      418,
+      'I am a teapot',
+    ],
     ['LF-only lines (§7)', 'Status: 201 Created\nContent-Type: text/plain\n\nbody', 201, 'Created'],
     ['Status without reason', 'Status: 204\r\n\r\n', 204, ''],
     ['no Status: 200', 'Content-Type: text/plain\r\n\r\n', 200, 'OK'],
-    ['local redirect (§6.2.2): 200 + Location for the caller to re-dispatch', 'Location: /elsewhere?x=1\r\n\r\n', 200, 'OK'],
+    [
+      'local redirect (§6.2.2): 200 + Location for the caller to re-dispatch',
+      'Location: /elsewhere?x=1\r\n\r\n',
+      200,
+      'OK',
+    ],
     ['client redirect (§6.2.3): 302', 'Location: http://example.invalid/\r\n\r\n', 302, 'Found'],
     ['a network-path Location is a client redirect', 'Location: //example.invalid/\r\n\r\n', 302, 'Found'],
     ['Location with Status keeps the Status', 'Status: 301 Moved\r\nLocation: /x\r\n\r\n', 301, 'Moved'],
   ])('%s', (_name, text, status, reason) => {
     const head = parseHead(bytes(text))
-    expect(head).toMatchObject({ status, reason, bodyStart: text.search(/\r?\n\r?\n/) + (text.includes('\r\n\r\n') ? 4 : 2) })
+    expect(head).toMatchObject({
+      status,
+      reason,
+      bodyStart: text.search(/\r?\n\r?\n/) + (text.includes('\r\n\r\n') ? 4 : 2),
+    })
     expect(head).not.toHaveProperty('headers', expect.arrayContaining([['Status', expect.anything()]]))
   })
 
   it('keeps repeated headers in order', () => {
     const head = parseHead(bytes('Set-Cookie: a=1\r\nX: 1\r\nSet-Cookie: b=2\r\n\r\n'))
-    expect(head).toMatchObject({ headers: [['Set-Cookie', 'a=1'], ['X', '1'], ['Set-Cookie', 'b=2']] })
+    expect(head).toMatchObject({
+      headers: [
+        ['Set-Cookie', 'a=1'],
+        ['X', '1'],
+        ['Set-Cookie', 'b=2'],
+      ],
+    })
   })
 
   it('is undefined until the blank line', () => {
@@ -67,7 +87,8 @@ describe('connections', () => {
   it('keepAlive (default) reuses one connection with KEEP_CONN', async () => {
     const own = await responder()
     const client = new FastcgiClient({ address: own.address })
-    for (let i = 0; i < 5; i++) expect(await (await client.request({ params: vars('/hello') })).text()).toBe('Hello world!\n')
+    for (let i = 0; i < 5; i++)
+      expect(await (await client.request({ params: vars('/hello') })).text()).toBe('Hello world!\n')
     expect(client.stats).toEqual({ connections: 1, requests: 5 })
     expect(own.stats.connections).toBe(1)
     await client.close()
@@ -88,7 +109,12 @@ describe('connections', () => {
     const client = new FastcgiClient({ address: server.address, maxConnections: 1 })
     const bodies = Array.from({ length: 6 }, (_, i) => Buffer.alloc(1000 * (i + 1), i))
     const answers = await Promise.all(
-      bodies.map(async (body) => JSON.parse(await (await client.request({ params: vars('/echo', { method: 'POST', body }), body })).text()) as { length: number }),
+      bodies.map(
+        async (body) =>
+          JSON.parse(
+            await (await client.request({ params: vars('/echo', { method: 'POST', body }), body })).text(),
+          ) as { length: number },
+      ),
     )
     expect(answers.map((a) => a.length)).toEqual([1000, 2000, 3000, 4000, 5000, 6000])
     expect(client.stats.connections).toBe(1)
@@ -100,10 +126,13 @@ describe('connections', () => {
     const client = new FastcgiClient({ address: mpx.address, multiplex: true })
     const paths = [marker(), marker(), marker(), marker()]
     const controller = new AbortController()
-    const pending = paths.map((file) => client.request({ params: vars('/sleep', { query: `file=${file}` }), signal: controller.signal }))
+    const pending = paths.map((file) =>
+      client.request({ params: vars('/sleep', { query: `file=${file}` }), signal: controller.signal }),
+    )
     for (const file of paths) expect(await waitForFile(`${file}.started`)).toBe(true) // all four running at once
     controller.abort()
-    for (const result of await Promise.allSettled(pending)) expect(result).toMatchObject({ status: 'rejected', reason: { code: 'ERR_ABORTED' } })
+    for (const result of await Promise.allSettled(pending))
+      expect(result).toMatchObject({ status: 'rejected', reason: { code: 'ERR_ABORTED' } })
     expect(await (await client.request({ params: vars('/hello') })).text()).toBe('Hello world!\n')
     expect(client.stats.connections).toBe(1)
     expect(mpx.stats.connections).toBe(1)
@@ -116,7 +145,11 @@ describe('connections', () => {
     const file = marker()
     const first = client.request({ params: vars('/sleep', { query: `file=${file}&ms=200` }) })
     expect(await waitForFile(`${file}.started`)).toBe(true)
-    await expect(client.request({ params: vars('/hello') })).rejects.toMatchObject({ code: 'ERR_FCGI_REFUSED', status: 503, message: expect.stringContaining('CANT_MPX_CONN') })
+    await expect(client.request({ params: vars('/hello') })).rejects.toMatchObject({
+      code: 'ERR_FCGI_REFUSED',
+      status: 503,
+      message: expect.stringContaining('CANT_MPX_CONN'),
+    })
     expect(await (await first).text()).toBe('slept\n')
     await client.close()
   })
@@ -125,7 +158,8 @@ describe('connections', () => {
     const quick = await responder({ idleTimeoutMs: 50 })
     const client = new FastcgiClient({ address: quick.address })
     expect((await client.request({ params: vars('/hello') })).status).toBe(200)
-    for (let i = 0; i < 100 && !quick.logs.some((line) => line.includes('idle for 50 ms')); i++) await new Promise((resolve) => setTimeout(resolve, 20))
+    for (let i = 0; i < 100 && !quick.logs.some((line) => line.includes('idle for 50 ms')); i++)
+      await new Promise((resolve) => setTimeout(resolve, 20))
     await new Promise((resolve) => setImmediate(resolve))
     expect((await client.request({ params: vars('/hello') })).status).toBe(200)
     expect(client.stats.connections).toBe(2)
@@ -138,13 +172,19 @@ describe('connections', () => {
     const address = probe.address
     await probe.close()
     const client = new FastcgiClient({ address })
-    await expect(client.request({ params: vars('/hello') })).rejects.toMatchObject({ code: 'ERR_FCGI_CONNECTION_CLOSED', status: 502, message: expect.stringContaining('ECONNREFUSED') })
+    await expect(client.request({ params: vars('/hello') })).rejects.toMatchObject({
+      code: 'ERR_FCGI_CONNECTION_CLOSED',
+      status: 502,
+      message: expect.stringContaining('ECONNREFUSED'),
+    })
     await client.close()
   })
 
   it('bad params reject at once, before any connection is opened', async () => {
     const client = new FastcgiClient({ address: server.address })
-    await expect(client.request({ params: { REQUEST_METHOD: 5 as unknown as string } })).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' })
+    await expect(client.request({ params: { REQUEST_METHOD: 5 as unknown as string } })).rejects.toMatchObject({
+      code: 'ERR_INVALID_ARGUMENT',
+    })
     expect(client.stats).toEqual({ connections: 0, requests: 0 })
     await client.close()
   })
@@ -153,7 +193,8 @@ describe('connections', () => {
     const own = await responder()
     const client = new FastcgiClient({ address: own.address, keepAlive: false })
     expect(await client.getValues(['FCGI_MPXS_CONNS'])).toEqual({ FCGI_MPXS_CONNS: '0' })
-    const open = (): Promise<number> => new Promise((resolve) => own.server.getConnections((_err, count) => resolve(count)))
+    const open = (): Promise<number> =>
+      new Promise((resolve) => own.server.getConnections((_err, count) => resolve(count)))
     for (let i = 0; i < 100 && (await open()) > 0; i++) await new Promise((resolve) => setTimeout(resolve, 20))
     expect(await open()).toBe(0)
     await client.close()
@@ -233,7 +274,10 @@ describe('abort (spec §5.4)', () => {
     const client = new FastcgiClient({ address: server.address })
     const file = marker()
     const controller = new AbortController()
-    const response = await client.request({ params: vars('/slow', { query: `file=${file}&n=500&ms=10` }), signal: controller.signal })
+    const response = await client.request({
+      params: vars('/slow', { query: `file=${file}&n=500&ms=10` }),
+      signal: controller.signal,
+    })
     const chunks: Uint8Array[] = []
     await expect(
       (async () => {
@@ -263,7 +307,9 @@ describe('abort (spec §5.4)', () => {
   it('an already aborted signal sends nothing', async () => {
     const own = await responder()
     const client = new FastcgiClient({ address: own.address })
-    await expect(client.request({ params: vars('/hello'), signal: AbortSignal.abort() })).rejects.toMatchObject({ code: 'ERR_ABORTED' })
+    await expect(client.request({ params: vars('/hello'), signal: AbortSignal.abort() })).rejects.toMatchObject({
+      code: 'ERR_ABORTED',
+    })
     expect(client.stats).toEqual({ connections: 0, requests: 0 })
     await client.close()
     await own.close()
@@ -283,7 +329,11 @@ describe('a misbehaving application', () => {
   it.each([
     ['a bad header block', concatBytes([stdout(1, 'no colon here\r\n\r\n'), end(1)]), 'ERR_BAD_HEADER'],
     ['END_REQUEST without any header block', end(1), 'ERR_BAD_HEADER'],
-    ['a record for a foreign request id (nginx: 502)', stdout(9, 'Status: 200 OK\r\n\r\n'), 'ERR_FCGI_UNEXPECTED_RECORD'],
+    [
+      'a record for a foreign request id (nginx: 502)',
+      stdout(9, 'Status: 200 OK\r\n\r\n'),
+      'ERR_FCGI_UNEXPECTED_RECORD',
+    ],
   ])('%s: the request rejects with %s', async (_name, reply, code) => {
     const fake = await fakeApp(reply)
     const client = new FastcgiClient({ address: fake.address })

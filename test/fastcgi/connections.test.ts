@@ -8,19 +8,19 @@ import {
   abortRecord,
   begin,
   checkInvariants,
-  endOf,
   ended,
+  endOf,
   params,
   RawPeer,
+  type RawRecord,
   request,
   responder,
   responseOf,
   stdin,
   T,
-  vars,
-  type RawRecord,
   type TestResponder,
   useScratch,
+  vars,
 } from './_raw.js'
 
 let server: TestResponder
@@ -35,7 +35,12 @@ afterAll(async () => {
 const marker = useScratch('tsgi-fcgi-conn-')
 const ends = (records: RawRecord[]): RawRecord[] => records.filter((r) => r.type === T.EndRequest)
 const hex = (record: RawRecord | undefined): string =>
-  record === undefined ? '' : Buffer.concat([Buffer.from([1, record.type, record.requestId >> 8, record.requestId & 255, 0, record.content.length, 0, 0]), record.content]).toString('hex')
+  record === undefined
+    ? ''
+    : Buffer.concat([
+        Buffer.from([1, record.type, record.requestId >> 8, record.requestId & 255, 0, record.content.length, 0, 0]),
+        record.content,
+      ]).toString('hex')
 
 describe('KEEP_CONN (spec §5.1, F-14)', () => {
   it('flags 0: the application closes the connection (FIN) after END_REQUEST', async () => {
@@ -50,7 +55,11 @@ describe('KEEP_CONN (spec §5.1, F-14)', () => {
   it('flags 0 and an early answer: STDOUT ends at once, END_REQUEST and FIN wait until unread STDIN is drained (S-21)', async () => {
     const peer = await RawPeer.open(server.address)
     const body = new Uint8Array(2 * 1024 * 1024)
-    peer.send(begin(1), params(1, vars('/early', { method: 'POST', body })), stdin(1, body.subarray(0, 1024 * 1024), false))
+    peer.send(
+      begin(1),
+      params(1, vars('/early', { method: 'POST', body })),
+      stdin(1, body.subarray(0, 1024 * 1024), false),
+    )
     await peer.until((records) => records.some((r) => r.type === T.Stdout && r.content.length === 0))
     expect(responseOf(peer.records, 1).body.toString()).toBe('{"read":0}\n')
     expect(ends(peer.records)).toHaveLength(0)

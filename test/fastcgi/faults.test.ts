@@ -14,9 +14,9 @@ import {
   stdin,
   streamOf,
   T,
-  vars,
   type TestResponder,
   useScratch,
+  vars,
 } from './_raw.js'
 
 let server: TestResponder
@@ -87,7 +87,10 @@ describe('protocol errors cost only their own connection', () => {
     ['a version-2 header (V-30, F-02)', fromHex('02010001000800000001000000000000')],
     ['BEGIN_REQUEST with request id 0 (F-08)', encodeRecord(T.BeginRequest, 0, fromHex('0001000000000000'))],
     ['a BEGIN_REQUEST body of 7 bytes (F-12)', encodeRecord(T.BeginRequest, 1, fromHex('00010000000000'))],
-    ['hostile name-value lengths (V-31, CVE-2025-23016)', concatBytes([begin(1), fromHex('01040001000a0000ffffffffffffffff0000')])],
+    [
+      'hostile name-value lengths (V-31, CVE-2025-23016)',
+      concatBytes([begin(1), fromHex('01040001000a0000ffffffffffffffff0000')]),
+    ],
     ['a BEGIN for an active id (F-15, S-09)', concatBytes([begin(1, 1, true), begin(1, 1, true)])],
   ])('%s: closed with nothing written, while another connection is served to the end', async (_name, bytes) => {
     const good = await RawPeer.open(server.address)
@@ -188,7 +191,10 @@ describe('a web server that stops reading', () => {
         aborted = signal.aborted
       }
     }
-    const stuck = await responder({ sendTimeoutMs: 300 }, (environ, start) => (start('200 OK', []), endless(environ['tsgi.signal'])))
+    const stuck = await responder(
+      { sendTimeoutMs: 300 },
+      (environ, start) => (start('200 OK', []), endless(environ['tsgi.signal'])),
+    )
     try {
       const peer = await RawPeer.open(stuck.address)
       peer.send(request(1, vars('/')))

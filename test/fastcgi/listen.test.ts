@@ -24,7 +24,10 @@ const ipv6Loopback = await new Promise<boolean>((resolve) => {
   probe.once('error', () => resolve(false))
   probe.listen({ host: '::1', port: 0 }, () => probe.close(() => resolve(true)))
 })
-if (!ipv6Loopback) console.warn('listen.test.ts: no IPv6 loopback (::1) on this machine: the IPv6 FCGI_WEB_SERVER_ADDRS tests are skipped')
+if (!ipv6Loopback)
+  console.warn(
+    'listen.test.ts: no IPv6 loopback (::1) on this machine: the IPv6 FCGI_WEB_SERVER_ADDRS tests are skipped',
+  )
 
 describe('Unix socket (S-16)', () => {
   it('is created with mode 0600 by default, serves, and is unlinked on close', async () => {
@@ -57,7 +60,10 @@ describe('Unix socket (S-16)', () => {
   it('never replaces a regular file', async () => {
     const path = sockPath()
     writeFileSync(path, 'precious data\n')
-    await expect(responder({ listen: path })).rejects.toMatchObject({ code: 'ERR_LISTEN', message: expect.stringContaining('not a socket') })
+    await expect(responder({ listen: path })).rejects.toMatchObject({
+      code: 'ERR_LISTEN',
+      message: expect.stringContaining('not a socket'),
+    })
     expect(readFileSync(path, 'utf8')).toBe('precious data\n')
   })
 
@@ -66,7 +72,10 @@ describe('Unix socket (S-16)', () => {
     const other = createServer((socket) => socket.end())
     await new Promise<void>((resolve) => other.listen(path, resolve))
     try {
-      await expect(responder({ listen: path })).rejects.toMatchObject({ code: 'ERR_LISTEN', message: expect.stringContaining('in use') })
+      await expect(responder({ listen: path })).rejects.toMatchObject({
+        code: 'ERR_LISTEN',
+        message: expect.stringContaining('in use'),
+      })
     } finally {
       await new Promise((resolve) => other.close(resolve))
     }
@@ -75,7 +84,10 @@ describe('Unix socket (S-16)', () => {
 
 describe('TCP', () => {
   it('refuses a public address unless allowPublic (S-16)', async () => {
-    await expect(responder({ listen: '0.0.0.0:0' })).rejects.toMatchObject({ code: 'ERR_LISTEN', message: expect.stringContaining('public address') })
+    await expect(responder({ listen: '0.0.0.0:0' })).rejects.toMatchObject({
+      code: 'ERR_LISTEN',
+      message: expect.stringContaining('public address'),
+    })
   })
 
   it('reports the bound port for port 0', async () => {
@@ -124,7 +136,9 @@ describe('FCGI_WEB_SERVER_ADDRS (spec §3.2, F-28, S-15)', () => {
   })
 
   it('a malformed list fails at start-up (closed, not open)', async () => {
-    await expect(responder({ allowedAddresses: '127.0.0.1,not-an-address' })).rejects.toMatchObject({ code: 'ERR_USAGE' })
+    await expect(responder({ allowedAddresses: '127.0.0.1,not-an-address' })).rejects.toMatchObject({
+      code: 'ERR_USAGE',
+    })
   })
 
   it('Unix-socket peers pass as with libfcgi, and are refused with strictTransport (the spec reading)', async () => {
@@ -139,33 +153,39 @@ describe('FCGI_WEB_SERVER_ADDRS (spec §3.2, F-28, S-15)', () => {
     await strict.close()
   })
 
-  it.skipIf(!ipv6Loopback)('F-28/S-15: an IPv6 peer (::1) on the list is served (skipped without IPv6 loopback)', async () => {
-    const server = await responder({ listen: '[::1]:0', allowedAddresses: '::1' })
-    try {
-      expect(server.address).toBe(`[::1]:${server.port}`)
-      expect(await healthy(server.address)).toBe('200 Hello world!\n')
-      const peer = await RawPeer.open(server.address)
-      expect(peer.socket.remoteAddress).toBe('::1')
-      peer.send(request(1, vars('/hello')))
-      expect(responseOf(await peer.until(ended(1)), 1).status).toBe('200 OK')
-    } finally {
-      await server.close()
-    }
-  })
+  it.skipIf(!ipv6Loopback)(
+    'F-28/S-15: an IPv6 peer (::1) on the list is served (skipped without IPv6 loopback)',
+    async () => {
+      const server = await responder({ listen: '[::1]:0', allowedAddresses: '::1' })
+      try {
+        expect(server.address).toBe(`[::1]:${server.port}`)
+        expect(await healthy(server.address)).toBe('200 Hello world!\n')
+        const peer = await RawPeer.open(server.address)
+        expect(peer.socket.remoteAddress).toBe('::1')
+        peer.send(request(1, vars('/hello')))
+        expect(responseOf(await peer.until(ended(1)), 1).status).toBe('200 OK')
+      } finally {
+        await server.close()
+      }
+    },
+  )
 
-  it.skipIf(!ipv6Loopback)('F-28/S-15: an IPv6 peer (::1) not on an IPv4-only list is closed before any byte is read (skipped without IPv6 loopback)', async () => {
-    const server = await responder({ listen: '[::1]:0', allowedAddresses: '127.0.0.1' })
-    try {
-      const peer = await RawPeer.open(server.address)
-      peer.send(request(1, vars('/hello')))
-      await peer.untilClosed()
-      expect(peer.bytes.length).toBe(0)
-      expect(server.logs.join('\n')).toMatch(/refused connection from ::1 \(FCGI_WEB_SERVER_ADDRS\)/)
-      expect(server.stats).toMatchObject({ connections: 0, requests: 0 })
-    } finally {
-      await server.close()
-    }
-  })
+  it.skipIf(!ipv6Loopback)(
+    'F-28/S-15: an IPv6 peer (::1) not on an IPv4-only list is closed before any byte is read (skipped without IPv6 loopback)',
+    async () => {
+      const server = await responder({ listen: '[::1]:0', allowedAddresses: '127.0.0.1' })
+      try {
+        const peer = await RawPeer.open(server.address)
+        peer.send(request(1, vars('/hello')))
+        await peer.untilClosed()
+        expect(peer.bytes.length).toBe(0)
+        expect(server.logs.join('\n')).toMatch(/refused connection from ::1 \(FCGI_WEB_SERVER_ADDRS\)/)
+        expect(server.stats).toMatchObject({ connections: 0, requests: 0 })
+      } finally {
+        await server.close()
+      }
+    },
+  )
 
   it('an allowed TCP peer still gets the full protocol', async () => {
     const server = await responder({ allowedAddresses: '127.0.0.1' })

@@ -2,7 +2,22 @@
 // costs only its connection; credentials in PARAMS never reach that log or the STDERR records (S-17).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { concatBytes } from '../../src/fastcgi/protocol/index.js'
-import { begin, ended, healthy, params, RawPeer, request, responder, responseOf, stdin, streamOf, T, vars, type TestResponder, useScratch } from './_raw.js'
+import {
+  begin,
+  ended,
+  healthy,
+  params,
+  RawPeer,
+  request,
+  responder,
+  responseOf,
+  stdin,
+  streamOf,
+  T,
+  type TestResponder,
+  useScratch,
+  vars,
+} from './_raw.js'
 
 let server: TestResponder
 beforeAll(async () => {
@@ -45,7 +60,12 @@ describe('protocol errors are logged (spec §7, F-31)', () => {
 
 describe('credentials never reach a log (S-17)', () => {
   // mod_authnz_fcgi sends REMOTE_PASSWD in clear; nginx forwards Authorization, Cookie and Proxy-Authorization.
-  const SECRETS = { HTTP_AUTHORIZATION: 'Basic c2VjcmV0', REMOTE_PASSWD: 'hunter2', HTTP_COOKIE: 'session=k3ks', HTTP_PROXY_AUTHORIZATION: 'Basic cHJveHk6cGFzcw==' }
+  const SECRETS = {
+    HTTP_AUTHORIZATION: 'Basic c2VjcmV0',
+    REMOTE_PASSWD: 'hunter2',
+    HTTP_COOKIE: 'session=k3ks',
+    HTTP_PROXY_AUTHORIZATION: 'Basic cHJveHk6cGFzcw==',
+  }
   const withSecrets = (path: string): Array<[string, string]> => [...vars(path), ...Object.entries(SECRETS)]
   const leaks = (text: string): string[] => Object.values(SECRETS).filter((value) => text.includes(value))
 
@@ -69,7 +89,9 @@ describe('credentials never reach a log (S-17)', () => {
     const peer = await RawPeer.open(server.address)
     const body = new Uint8Array(100)
     const pairs = [...withSecrets('/echo'), ['CONTENT_LENGTH', '100'] as [string, string]]
-    peer.send(concatBytes([begin(1), params(1, pairs), stdin(1, body.subarray(0, 50), false), fromHex('02050001000000000000')]))
+    peer.send(
+      concatBytes([begin(1), params(1, pairs), stdin(1, body.subarray(0, 50), false), fromHex('02050001000000000000')]),
+    )
     await peer.untilClosed()
     expect(await logged(/protocol error/)).toBeDefined()
     expect(leaks(server.logs.slice(before).join('\n'))).toEqual([])

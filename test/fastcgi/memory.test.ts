@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Environ, StartResponse } from '../../src/app.js'
 import { FastcgiClient } from '../../src/fastcgi/client.js'
-import { responder, vars, type TestResponder } from './_raw.js'
+import { responder, type TestResponder, vars } from './_raw.js'
 
 const TOTAL = 64 * 1024 * 1024
 const CHUNK = 256 * 1024
@@ -32,7 +32,10 @@ async function app(environ: Environ, startResponse: StartResponse): Promise<Asyn
     startResponse('200 OK', [['Content-Type', 'text/plain']])
     return [`${length} ${hash.digest('hex')}`]
   }
-  startResponse('200 OK', [['Content-Type', 'application/octet-stream'], ['Content-Length', String(TOTAL)]])
+  startResponse('200 OK', [
+    ['Content-Type', 'application/octet-stream'],
+    ['Content-Length', String(TOTAL)],
+  ])
   return (async function* () {
     for (let offset = 0; offset < TOTAL; offset += CHUNK) {
       produced += CHUNK
@@ -71,7 +74,10 @@ describe('64 MiB through the responder', () => {
       }
     }
     stall()
-    const pending = client.request({ params: vars('/upload', { method: 'POST', body: new Uint8Array(TOTAL) }), body: body() })
+    const pending = client.request({
+      params: vars('/upload', { method: 'POST', body: new Uint8Array(TOTAL) }),
+      body: body(),
+    })
     await settle(300)
     expect(pulled).toBeGreaterThan(0)
     expect(pulled).toBeLessThan(IN_FLIGHT_BOUND)
@@ -92,7 +98,9 @@ describe('64 MiB through the responder', () => {
     let ok = true
     for await (const chunk of response.body) {
       // Every byte of chunk k is k & 0xff; chunks may be split or joined on the way, so check by offset.
-      ok &&= chunk[0] === (Math.floor(length / CHUNK) & 0xff) && chunk[chunk.length - 1] === (Math.floor((length + chunk.length - 1) / CHUNK) & 0xff)
+      ok &&=
+        chunk[0] === (Math.floor(length / CHUNK) & 0xff) &&
+        chunk[chunk.length - 1] === (Math.floor((length + chunk.length - 1) / CHUNK) & 0xff)
       length += chunk.length
     }
     expect(length).toBe(TOTAL)

@@ -2,7 +2,7 @@
 // and END_REQUEST exactly once; the other requests on the connection go on (SPEC §5.4, §7; F-22, F-23).
 import { expect, it } from 'vitest'
 import { waitForFile } from '../_conformance.js'
-import { endOf, ended, RawPeer, request, responder, useScratch, vars } from './_raw.js'
+import { ended, endOf, RawPeer, request, responder, useScratch, vars } from './_raw.js'
 
 const marker = useScratch('tsgi-fcgi-mpx-fail-')
 
@@ -17,7 +17,12 @@ it('a failure after the head ends only its own request, with appStatus 1', async
     const records = await peer.until((all) => ended(1)(all) && ended(2)(all))
     expect(endOf(records, 2)).toEqual({ appStatus: 1, protocolStatus: 0 })
     expect(endOf(records, 1)).toEqual({ appStatus: 0, protocolStatus: 0 })
-    expect(records.filter((r) => r.type === 3).map((r) => r.requestId).sort()).toEqual([1, 2])
+    expect(
+      records
+        .filter((r) => r.type === 3)
+        .map((r) => r.requestId)
+        .sort(),
+    ).toEqual([1, 2])
     expect(peer.closed).toBe(false)
     peer.destroy()
   } finally {

@@ -7,8 +7,8 @@ import {
   begin,
   checkInvariants,
   data,
-  endOf,
   ended,
+  endOf,
   params,
   RawPeer,
   request,
@@ -17,8 +17,8 @@ import {
   stdin,
   streamOf,
   T,
-  vars,
   type TestResponder,
+  vars,
 } from './_raw.js'
 
 let server: TestResponder
@@ -122,7 +122,10 @@ describe('Authorizer role (spec §6.3, F-25)', () => {
 
   it('STDIN sent to an Authorizer anyway is ignored; the kept connection serves the next request', async () => {
     const peer = await RawPeer.open(server.address)
-    const pairs = vars('/', { method: 'POST' }).concat([['HTTP_X_TOKEN', 'let-me-in'], ['CONTENT_LENGTH', '3']])
+    const pairs = vars('/', { method: 'POST' }).concat([
+      ['HTTP_X_TOKEN', 'let-me-in'],
+      ['CONTENT_LENGTH', '3'],
+    ])
     peer.send(begin(1, 2, true), params(1, pairs), stdin(1, Buffer.from('abc')))
     await peer.until(ended(1))
     expect(responseOf(peer.records, 1).status).toBe('200 OK')
@@ -141,7 +144,12 @@ describe('Filter role (spec §6.4)', () => {
     async function* chunks() {
       for (let at = 0; at < file.length; at += 7000) yield file.subarray(at, at + 7000)
     }
-    const pairs = { ...Object.fromEntries(vars('/filter', { method: 'POST' })), CONTENT_LENGTH: '5', FCGI_DATA_LENGTH: String(file.length), FCGI_DATA_LAST_MOD: '1700000000' }
+    const pairs = {
+      ...Object.fromEntries(vars('/filter', { method: 'POST' })),
+      CONTENT_LENGTH: '5',
+      FCGI_DATA_LENGTH: String(file.length),
+      FCGI_DATA_LAST_MOD: '1700000000',
+    }
     const response = await client.request({ params: pairs, role: 'FILTER', body: Buffer.from('stdin'), data: chunks() })
     const report = JSON.parse(await response.text()) as Record<string, unknown>
     expect(report).toMatchObject({
@@ -161,7 +169,10 @@ describe('Filter role (spec §6.4)', () => {
     peer.send(data(1, new Uint8Array(0)))
     const records = await peer.until(ended(1))
     const report = JSON.parse(responseOf(records, 1).body.toString()) as { data: { length: number; sha256: string } }
-    expect(report.data).toEqual({ length: 4, sha256: '88d4266fd4e6338d13b845fcf289579d209c897823b9217da3e161936f031589' })
+    expect(report.data).toEqual({
+      length: 4,
+      sha256: '88d4266fd4e6338d13b845fcf289579d209c897823b9217da3e161936f031589',
+    })
   })
 })
 
@@ -218,10 +229,11 @@ describe('refusals and management records', () => {
     const peer = await RawPeer.open(server.address)
     peer.send(encodeRecord(42, 0), encodeRecord(T.UnknownType, 0, new Uint8Array(8)))
     let records = await peer.until((all) => all.length === 2)
-    expect(records.map((r) => Buffer.concat([Buffer.from([1, r.type, 0, 0, 0, r.content.length, 0, 0]), r.content]).toString('hex'))).toEqual([
-      '010b0000000800002a00000000000000',
-      '010b0000000800000b00000000000000',
-    ])
+    expect(
+      records.map((r) =>
+        Buffer.concat([Buffer.from([1, r.type, 0, 0, 0, r.content.length, 0, 0]), r.content]).toString('hex'),
+      ),
+    ).toEqual(['010b0000000800002a00000000000000', '010b0000000800000b00000000000000'])
     peer.send(request(1, vars('/hello')))
     records = await peer.until(ended(1))
     expect(responseOf(records, 1).status).toBe('200 OK')

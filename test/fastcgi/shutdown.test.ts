@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs'
 import { connect } from 'node:net'
 import { describe, expect, it } from 'vitest'
 import { waitForFile } from '../_conformance.js'
-import { endOf, RawPeer, request, responder, responseOf, T, vars, useScratch } from './_raw.js'
+import { endOf, RawPeer, request, responder, responseOf, T, useScratch, vars } from './_raw.js'
 
 const marker = useScratch('tsgi-fcgi-shutdown-')
 

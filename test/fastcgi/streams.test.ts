@@ -7,20 +7,20 @@ import { pattern } from '../fixtures/conformance-app.js'
 import {
   begin,
   checkInvariants,
-  endOf,
   ended,
+  endOf,
   params,
   RawPeer,
+  type RawRecord,
   request,
   responder,
   responseOf,
   stdin,
   streamOf,
   T,
-  vars,
-  type RawRecord,
   type TestResponder,
   useScratch,
+  vars,
 } from './_raw.js'
 
 let server: TestResponder
@@ -32,7 +32,10 @@ afterAll(async () => {
 })
 
 /** PARAMS of a POST to /echo declaring `declared` bytes. */
-const post = (declared: number): Array<[string, string]> => [...vars('/echo', { method: 'POST' }), ['CONTENT_LENGTH', String(declared)]]
+const post = (declared: number): Array<[string, string]> => [
+  ...vars('/echo', { method: 'POST' }),
+  ['CONTENT_LENGTH', String(declared)],
+]
 const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex')
 /** A fresh path for the fixture's slow routes to record into. */
 const marker = useScratch('tsgi-fcgi-streams-')
@@ -58,7 +61,11 @@ describe('STDIN against CONTENT_LENGTH (spec §6.2, F-19, S-10)', () => {
     const records = await peer.until(ended(1))
     const response = responseOf(records, 1)
     expect(response.status).toBe('200 OK')
-    expect(JSON.parse(response.body.toString())).toMatchObject({ length: 10, sha256: sha256(sent.subarray(0, 10)), CONTENT_LENGTH: '10' })
+    expect(JSON.parse(response.body.toString())).toMatchObject({
+      length: 10,
+      sha256: sha256(sent.subarray(0, 10)),
+      CONTENT_LENGTH: '10',
+    })
     expect(endOf(records, 1)).toEqual({ appStatus: 0, protocolStatus: 0 })
     expect(checkInvariants(records, [1])).toEqual([])
     peer.destroy()
@@ -67,13 +74,24 @@ describe('STDIN against CONTENT_LENGTH (spec §6.2, F-19, S-10)', () => {
   it('F-19/S-10: the extra bytes may come in a record of their own, after the declared length is complete', async () => {
     const peer = await RawPeer.open(server.address)
     const sent = pattern(0, 15)
-    peer.send(begin(1, 1, true), params(1, post(10)), stdin(1, sent.subarray(0, 10), false), stdin(1, sent.subarray(10), false), stdin(1))
+    peer.send(
+      begin(1, 1, true),
+      params(1, post(10)),
+      stdin(1, sent.subarray(0, 10), false),
+      stdin(1, sent.subarray(10), false),
+      stdin(1),
+    )
     const records = await peer.until(ended(1))
-    expect(JSON.parse(responseOf(records, 1).body.toString())).toMatchObject({ length: 10, sha256: sha256(sent.subarray(0, 10)) })
+    expect(JSON.parse(responseOf(records, 1).body.toString())).toMatchObject({
+      length: 10,
+      sha256: sha256(sent.subarray(0, 10)),
+    })
     // The kept connection is in step afterwards: the excess was consumed with its request.
     peer.send(request(1, vars('/hello'), { keepConn: true }))
     const after = await peer.until((all) => all.filter((r) => r.type === T.EndRequest).length === 2)
-    expect(responseOf(after.slice(after.findIndex((r) => r.type === T.EndRequest) + 1), 1).body.toString()).toBe('Hello world!\n')
+    expect(responseOf(after.slice(after.findIndex((r) => r.type === T.EndRequest) + 1), 1).body.toString()).toBe(
+      'Hello world!\n',
+    )
     peer.destroy()
   })
 })
@@ -96,11 +114,25 @@ describe('the STDOUT stream (spec §6.1, F-20)', () => {
   })
 
   it('F-20: checkInvariants flags an empty first STDOUT record and a header block split across records', () => {
-    const record = (type: number, text: string): RawRecord => ({ type, requestId: 1, content: Buffer.from(text, 'latin1') })
+    const record = (type: number, text: string): RawRecord => ({
+      type,
+      requestId: 1,
+      content: Buffer.from(text, 'latin1'),
+    })
     const end: RawRecord = { type: T.EndRequest, requestId: 1, content: Buffer.alloc(8) }
     const emptyFirst = [record(T.Stdout, ''), end]
-    const split = [record(T.Stdout, 'Status: 200 OK\r\n'), record(T.Stdout, 'Content-Type: text/plain\r\n\r\nhi'), record(T.Stdout, ''), end]
-    const whole = [record(T.Stdout, 'Status: 200 OK\r\nContent-Type: text/plain\r\n\r\n'), record(T.Stdout, 'hi'), record(T.Stdout, ''), end]
+    const split = [
+      record(T.Stdout, 'Status: 200 OK\r\n'),
+      record(T.Stdout, 'Content-Type: text/plain\r\n\r\nhi'),
+      record(T.Stdout, ''),
+      end,
+    ]
+    const whole = [
+      record(T.Stdout, 'Status: 200 OK\r\nContent-Type: text/plain\r\n\r\n'),
+      record(T.Stdout, 'hi'),
+      record(T.Stdout, ''),
+      end,
+    ]
     expect(checkInvariants(emptyFirst, [1])).toEqual(['request 1: first STDOUT record is empty'])
     expect(checkInvariants(split, [1])).toEqual(['request 1: header block not within the first STDOUT record'])
     expect(checkInvariants(whole, [1])).toEqual([])

@@ -4,10 +4,10 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { existsSync, readFileSync, rmSync } from 'node:fs'
 import { expect, it } from 'vitest'
-import { headerValues, json, request, requestAndHangUp, type Response } from './_client.js'
-import { sleep } from './_harness.js'
-import { declarePath, record, type PathInfo } from './_results.js'
 import { pattern } from '../fixtures/conformance-app.js'
+import { headerValues, json, type Response, request, requestAndHangUp } from './_client.js'
+import { sleep } from './_harness.js'
+import { declarePath, type PathInfo, record } from './_results.js'
 
 const MiB = 1024 * 1024
 
@@ -60,7 +60,11 @@ function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex')
 }
 
-async function envOf(spec: PathSpec, target: string, headers: Array<[string, string]> = []): Promise<Record<string, any>> {
+async function envOf(
+  spec: PathSpec,
+  target: string,
+  headers: Array<[string, string]> = [],
+): Promise<Record<string, any>> {
   const response = await request(spec.port(), target, { headers })
   expect(response.status, describe(response)).toBe(200)
   return json(response)
@@ -71,106 +75,172 @@ function describe(response: Response): string {
 }
 
 const CHECKS: Check[] = [
-  ['GET with a query and a non-ASCII path', async (spec) => {
-    const target = `${spec.base}/env/caf%C3%A9/%E2%9C%93?q=%C3%A9&x=1`
-    const { environ, tsgi } = await envOf(spec, target)
-    expect(environ.SCRIPT_NAME).toBe(spec.base)
-    expect(environ.PATH_INFO).toBe('/env/café/✓')
-    expect(environ.QUERY_STRING).toBe('q=%C3%A9&x=1')
-    expect(environ.REQUEST_URI).toBe(target)
-    expect(environ.REQUEST_METHOD).toBe('GET')
-    expect(environ.SERVER_PORT).toBe(String(spec.port()))
-    expect(environ.CONTENT_LENGTH ?? null).toBe(spec.expect.getContentLength)
-    expect(tsgi.run_once).toBe(spec.gateway === 'cgi')
-  }],
-  ['POST of 10 MiB', async (spec) => {
-    const body = bigBody()
-    const response = await request(spec.port(), `${spec.base}/echo`, { method: 'POST', body: body.bytes, headers: [['Content-Type', 'application/octet-stream']] })
-    expect(response.status, describe(response)).toBe(200)
-    expect(json(response)).toMatchObject({ length: 10 * MiB, sha256: body.sha256, CONTENT_LENGTH: String(10 * MiB) })
-  }],
-  ['chunked POST', async (spec) => {
-    const bytes = bigBody().bytes.subarray(0, 3 * MiB)
-    const chunks: Buffer[] = []
-    for (let at = 0; at < bytes.length; at += 64 * 1024) chunks.push(bytes.subarray(at, at + 64 * 1024))
-    const response = await request(spec.port(), `${spec.base}/echo`, { method: 'POST', chunks })
-    expect(response.status, describe(response)).toBe(200)
-    expect(json(response)).toMatchObject({ length: 3 * MiB, sha256: sha256(bytes), CONTENT_LENGTH: spec.expect.chunkedContentLength })
-  }],
-  ['10 MiB response', async (spec) => {
-    const response = await request(spec.port(), `${spec.base}/big/${10 * MiB}`)
-    expect(response.status).toBe(200)
-    expect(response.body.length).toBe(10 * MiB)
-    expect(sha256(response.body)).toBe(bigBody().sha256)
-  }],
-  ['HEAD', async (spec) => {
-    const response = await request(spec.port(), `${spec.base}/big/1000`, { method: 'HEAD' })
-    expect(response.status).toBe(200)
-    expect(response.body.length).toBe(0)
-    const expected = spec.expect.headContentLength
-    expect(headerValues(response, 'content-length')).toEqual(expected === null ? [] : [expected])
-  }],
-  ['local redirect (RFC 3875 §6.2.2)', async (spec) => {
-    const response = await request(spec.port(), `${spec.base}/local-redirect`)
-    if (spec.expect.localRedirect === 'internal') {
+  [
+    'GET with a query and a non-ASCII path',
+    async (spec) => {
+      const target = `${spec.base}/env/caf%C3%A9/%E2%9C%93?q=%C3%A9&x=1`
+      const { environ, tsgi } = await envOf(spec, target)
+      expect(environ.SCRIPT_NAME).toBe(spec.base)
+      expect(environ.PATH_INFO).toBe('/env/café/✓')
+      expect(environ.QUERY_STRING).toBe('q=%C3%A9&x=1')
+      expect(environ.REQUEST_URI).toBe(target)
+      expect(environ.REQUEST_METHOD).toBe('GET')
+      expect(environ.SERVER_PORT).toBe(String(spec.port()))
+      expect(environ.CONTENT_LENGTH ?? null).toBe(spec.expect.getContentLength)
+      expect(tsgi.run_once).toBe(spec.gateway === 'cgi')
+    },
+  ],
+  [
+    'POST of 10 MiB',
+    async (spec) => {
+      const body = bigBody()
+      const response = await request(spec.port(), `${spec.base}/echo`, {
+        method: 'POST',
+        body: body.bytes,
+        headers: [['Content-Type', 'application/octet-stream']],
+      })
       expect(response.status, describe(response)).toBe(200)
-      const { environ } = json(response)
-      expect([environ.PATH_INFO, environ.QUERY_STRING, environ.REQUEST_METHOD]).toEqual(['/env/redirected', 'from=local', 'GET'])
-    } else {
-      expect(response.status, describe(response)).toBe(spec.expect.localRedirect === 'client' ? 302 : 200)
-      expect(headerValues(response, 'location')).toEqual([`${spec.base}/env/redirected?from=local`])
-      if (spec.expect.localRedirect === 'passed through') expect(response.body.length).toBe(0)
-    }
-  }],
-  ['local redirect through localRedirects()', async (spec) => {
-    const { environ } = await envOf(spec, `${spec.base}/in-app-redirect`)
-    expect([environ.PATH_INFO, environ.QUERY_STRING, environ.REDIRECT_STATUS]).toEqual(['/env/redirected', 'from=middleware', '200'])
-  }],
-  ['client redirect', async (spec) => {
-    const response = await request(spec.port(), `${spec.base}/client-redirect`)
-    expect(response.status).toBe(302)
-    expect(headerValues(response, 'location')).toEqual(['http://example.invalid/elsewhere'])
-  }],
-  ['two Set-Cookie headers', async (spec) => {
-    const response = await request(spec.port(), `${spec.base}/cookies`)
-    expect(response.status).toBe(200)
-    expect(headerValues(response, 'set-cookie')).toEqual(['a=1; Path=/', 'b=2; Path=/'])
-  }],
-  ['repeated request headers', async (spec) => {
-    const headers: Array<[string, string]> = [['X-Dup', 'a'], ['X-Dup', 'b'], ['Cookie', 'a=1'], ['Cookie', 'b=2']]
-    const { environ } = await envOf(spec, `${spec.base}/env/dup`, headers)
-    expect(environ.HTTP_X_DUP).toBe('a, b')
-    expect(environ.HTTP_COOKIE).toBe(spec.expect.cookie)
-  }],
-  ['header name with an underscore', async (spec) => {
-    const { environ } = await envOf(spec, `${spec.base}/env/underscore`, [['X-Under-Score', 'dash'], ['X-Under_score', 'underscore']])
-    expect(environ.HTTP_X_UNDER_SCORE).toBe(spec.expect.underscore)
-  }],
-  ['Proxy header stays out of process.env (httpoxy)', async (spec) => {
-    const { environ, process } = await envOf(spec, `${spec.base}/env/proxy`, [['Proxy', 'http://evil.invalid']])
-    expect(process.HTTP_PROXY).toBe(null)
-    expect(environ.HTTP_PROXY ?? null).toBe(spec.expect.httpProxy)
-    // FastCGI: params never become process.env (CGI gets its request in the environment by design).
-    if (spec.gateway === 'fastcgi') expect(process.REQUEST_METHOD).toBe(null)
-  }],
-  ['app error is a clean 500', async (spec) => {
-    const response = await request(spec.port(), `${spec.base}/error`)
-    expect(response.status).toBe(500)
-    const text = response.body.toString('utf8')
-    expect(text).not.toContain('secret-detail')
-    expect(text).not.toContain('app.ts')
-  }],
-  ['client hangs up mid-response', async (spec) => {
-    const token = randomBytes(8).toString('hex')
-    const statusLine = await requestAndHangUp(spec.port(), `${spec.base}/slow?token=${token}`)
-    expect(statusLine).toMatch(/^HTTP\/1\.1 200/)
-    const file = (suffix: string): string => `/tmp/tsgi-it-${token}.${suffix}`
-    try {
-      expect(await watchSlowApp(file)).toBe(spec.expect.abort)
-    } finally {
-      for (const suffix of ['start', 'signal', 'done']) rmSync(file(suffix), { force: true })
-    }
-  }],
+      expect(json(response)).toMatchObject({ length: 10 * MiB, sha256: body.sha256, CONTENT_LENGTH: String(10 * MiB) })
+    },
+  ],
+  [
+    'chunked POST',
+    async (spec) => {
+      const bytes = bigBody().bytes.subarray(0, 3 * MiB)
+      const chunks: Buffer[] = []
+      for (let at = 0; at < bytes.length; at += 64 * 1024) chunks.push(bytes.subarray(at, at + 64 * 1024))
+      const response = await request(spec.port(), `${spec.base}/echo`, { method: 'POST', chunks })
+      expect(response.status, describe(response)).toBe(200)
+      expect(json(response)).toMatchObject({
+        length: 3 * MiB,
+        sha256: sha256(bytes),
+        CONTENT_LENGTH: spec.expect.chunkedContentLength,
+      })
+    },
+  ],
+  [
+    '10 MiB response',
+    async (spec) => {
+      const response = await request(spec.port(), `${spec.base}/big/${10 * MiB}`)
+      expect(response.status).toBe(200)
+      expect(response.body.length).toBe(10 * MiB)
+      expect(sha256(response.body)).toBe(bigBody().sha256)
+    },
+  ],
+  [
+    'HEAD',
+    async (spec) => {
+      const response = await request(spec.port(), `${spec.base}/big/1000`, { method: 'HEAD' })
+      expect(response.status).toBe(200)
+      expect(response.body.length).toBe(0)
+      const expected = spec.expect.headContentLength
+      expect(headerValues(response, 'content-length')).toEqual(expected === null ? [] : [expected])
+    },
+  ],
+  [
+    'local redirect (RFC 3875 §6.2.2)',
+    async (spec) => {
+      const response = await request(spec.port(), `${spec.base}/local-redirect`)
+      if (spec.expect.localRedirect === 'internal') {
+        expect(response.status, describe(response)).toBe(200)
+        const { environ } = json(response)
+        expect([environ.PATH_INFO, environ.QUERY_STRING, environ.REQUEST_METHOD]).toEqual([
+          '/env/redirected',
+          'from=local',
+          'GET',
+        ])
+      } else {
+        expect(response.status, describe(response)).toBe(spec.expect.localRedirect === 'client' ? 302 : 200)
+        expect(headerValues(response, 'location')).toEqual([`${spec.base}/env/redirected?from=local`])
+        if (spec.expect.localRedirect === 'passed through') expect(response.body.length).toBe(0)
+      }
+    },
+  ],
+  [
+    'local redirect through localRedirects()',
+    async (spec) => {
+      const { environ } = await envOf(spec, `${spec.base}/in-app-redirect`)
+      expect([environ.PATH_INFO, environ.QUERY_STRING, environ.REDIRECT_STATUS]).toEqual([
+        '/env/redirected',
+        'from=middleware',
+        '200',
+      ])
+    },
+  ],
+  [
+    'client redirect',
+    async (spec) => {
+      const response = await request(spec.port(), `${spec.base}/client-redirect`)
+      expect(response.status).toBe(302)
+      expect(headerValues(response, 'location')).toEqual(['http://example.invalid/elsewhere'])
+    },
+  ],
+  [
+    'two Set-Cookie headers',
+    async (spec) => {
+      const response = await request(spec.port(), `${spec.base}/cookies`)
+      expect(response.status).toBe(200)
+      expect(headerValues(response, 'set-cookie')).toEqual(['a=1; Path=/', 'b=2; Path=/'])
+    },
+  ],
+  [
+    'repeated request headers',
+    async (spec) => {
+      const headers: Array<[string, string]> = [
+        ['X-Dup', 'a'],
+        ['X-Dup', 'b'],
+        ['Cookie', 'a=1'],
+        ['Cookie', 'b=2'],
+      ]
+      const { environ } = await envOf(spec, `${spec.base}/env/dup`, headers)
+      expect(environ.HTTP_X_DUP).toBe('a, b')
+      expect(environ.HTTP_COOKIE).toBe(spec.expect.cookie)
+    },
+  ],
+  [
+    'header name with an underscore',
+    async (spec) => {
+      const { environ } = await envOf(spec, `${spec.base}/env/underscore`, [
+        ['X-Under-Score', 'dash'],
+        ['X-Under_score', 'underscore'],
+      ])
+      expect(environ.HTTP_X_UNDER_SCORE).toBe(spec.expect.underscore)
+    },
+  ],
+  [
+    'Proxy header stays out of process.env (httpoxy)',
+    async (spec) => {
+      const { environ, process } = await envOf(spec, `${spec.base}/env/proxy`, [['Proxy', 'http://evil.invalid']])
+      expect(process.HTTP_PROXY).toBe(null)
+      expect(environ.HTTP_PROXY ?? null).toBe(spec.expect.httpProxy)
+      // FastCGI: params never become process.env (CGI gets its request in the environment by design).
+      if (spec.gateway === 'fastcgi') expect(process.REQUEST_METHOD).toBe(null)
+    },
+  ],
+  [
+    'app error is a clean 500',
+    async (spec) => {
+      const response = await request(spec.port(), `${spec.base}/error`)
+      expect(response.status).toBe(500)
+      const text = response.body.toString('utf8')
+      expect(text).not.toContain('secret-detail')
+      expect(text).not.toContain('app.ts')
+    },
+  ],
+  [
+    'client hangs up mid-response',
+    async (spec) => {
+      const token = randomBytes(8).toString('hex')
+      const statusLine = await requestAndHangUp(spec.port(), `${spec.base}/slow?token=${token}`)
+      expect(statusLine).toMatch(/^HTTP\/1\.1 200/)
+      const file = (suffix: string): string => `/tmp/tsgi-it-${token}.${suffix}`
+      try {
+        expect(await watchSlowApp(file)).toBe(spec.expect.abort)
+      } finally {
+        for (const suffix of ['start', 'signal', 'done']) rmSync(file(suffix), { force: true })
+      }
+    },
+  ],
 ]
 
 /** What became of the /slow app after its client left, as it recorded it (or its process vanishing). */
@@ -195,21 +265,24 @@ function alive(pid: number): boolean {
   }
 }
 
-const REUSE: Check = ['keep-conn reuse, counted by the responder', async (spec) => {
-  const stats = async (): Promise<{ pid: number; accepted: number }> => {
-    const response = await request(spec.port(), `${spec.base}/stats`)
-    expect(response.status).toBe(200)
-    return json(response) as { pid: number; accepted: number }
-  }
-  const before = await stats()
-  for (let i = 0; i < 6; i++) expect((await request(spec.port(), `${spec.base}/env/reuse${i}`)).status).toBe(200)
-  const after = await stats()
-  expect(after.pid).toBe(before.pid)
-  // 7 requests (6 + the second /stats) since the first count.
-  const accepted = after.accepted - before.accepted
-  if (spec.expect.reuse === 'reused') expect(accepted).toBeLessThanOrEqual(2)
-  else expect(accepted).toBe(7)
-}]
+const REUSE: Check = [
+  'keep-conn reuse, counted by the responder',
+  async (spec) => {
+    const stats = async (): Promise<{ pid: number; accepted: number }> => {
+      const response = await request(spec.port(), `${spec.base}/stats`)
+      expect(response.status).toBe(200)
+      return json(response) as { pid: number; accepted: number }
+    }
+    const before = await stats()
+    for (let i = 0; i < 6; i++) expect((await request(spec.port(), `${spec.base}/env/reuse${i}`)).status).toBe(200)
+    const after = await stats()
+    expect(after.pid).toBe(before.pid)
+    // 7 requests (6 + the second /stats) since the first count.
+    const accepted = after.accepted - before.accepted
+    if (spec.expect.reuse === 'reused') expect(accepted).toBeLessThanOrEqual(2)
+    else expect(accepted).toBe(7)
+  },
+]
 
 /** Registers every check for one path (skipped, with the reason in the table, when it cannot run). */
 export function definePathChecks(spec: PathSpec, extra: Check[] = []): void {
@@ -222,7 +295,12 @@ export function definePathChecks(spec: PathSpec, extra: Check[] = []): void {
  * One `it` whose outcome is also recorded for the table. With `knownIssue` (a bug owned elsewhere, named in
  * the table) a failure is expected and recorded as such; a pass then fails the test, to retire the marker.
  */
-export function registerCheck(spec: Pick<PathSpec, 'id' | 'skip'>, name: string, run: () => Promise<void>, knownIssue?: string): void {
+export function registerCheck(
+  spec: Pick<PathSpec, 'id' | 'skip'>,
+  name: string,
+  run: () => Promise<void>,
+  knownIssue?: string,
+): void {
   if (spec.skip !== undefined) {
     record(spec.id, name, { skipped: spec.skip })
     it.skip(name, () => {})

@@ -35,7 +35,8 @@ export function request(port: number, target: string, options: RequestOptions = 
     socket.write(head(port, target, options))
     if (options.body !== undefined) socket.write(options.body)
     if (options.chunks !== undefined) {
-      for (const chunk of options.chunks) socket.write(Buffer.concat([Buffer.from(`${chunk.byteLength.toString(16)}\r\n`), chunk, Buffer.from('\r\n')]))
+      for (const chunk of options.chunks)
+        socket.write(Buffer.concat([Buffer.from(`${chunk.byteLength.toString(16)}\r\n`), chunk, Buffer.from('\r\n')]))
       socket.write('0\r\n\r\n')
     }
   })
@@ -58,7 +59,9 @@ export function requestAndHangUp(port: number, target: string): Promise<string> 
       }
     })
     socket.on('error', reject)
-    socket.on('end', () => reject(new Error(`server closed before any body byte: ${seen.toString('latin1').slice(0, 200)}`)))
+    socket.on('end', () =>
+      reject(new Error(`server closed before any body byte: ${seen.toString('latin1').slice(0, 200)}`)),
+    )
     socket.write(head(port, target, {}))
   })
 }

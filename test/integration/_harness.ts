@@ -1,8 +1,19 @@
 // Runs real web servers for the integration suite: finds their binaries, renders the example config files
 // into a temp dir, starts each server in the foreground in its own process group, waits for its port, and
 // stops the whole group (the server and every process it spawned) at the end.
-import { spawn, type ChildProcess } from 'node:child_process'
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { type ChildProcess, spawn } from 'node:child_process'
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs'
 import { connect, createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { delimiter, dirname, join, resolve } from 'node:path'
@@ -19,7 +30,15 @@ export const APACHE_MODULES = '/usr/lib/apache2/modules'
 
 // The servers start with this environment only: no NODE_EXTRA_CA_CERTS (it triples node start-up) and
 // nothing else from the test's shell leaks into CGI scripts or spawned responders.
-const SEARCH_PATH = [dirname(process.execPath), '/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin']
+const SEARCH_PATH = [
+  dirname(process.execPath),
+  '/usr/local/sbin',
+  '/usr/local/bin',
+  '/usr/sbin',
+  '/usr/bin',
+  '/sbin',
+  '/bin',
+]
 export const CLEAN_ENV: Record<string, string> = { PATH: [...new Set(SEARCH_PATH)].join(delimiter), LANG: 'C.UTF-8' }
 
 /** Absolute path of an executable on CLEAN_ENV's PATH, or of a file given by absolute path. */
@@ -45,9 +64,12 @@ export function skipMessage(what: string, missing: string[]): string {
 /** The user the servers drop to when the suite runs as root (their config files say `www-data`). */
 export function serverUser(): { uid: number; gid: number } | undefined {
   if (process.getuid?.() !== 0) return undefined
-  const line = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith('www-data:'))
+  const line = readFileSync('/etc/passwd', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('www-data:'))
   const [, , uid, gid] = line?.split(':') ?? []
-  if (uid === undefined || gid === undefined) throw new Error('integration: running as root needs a www-data user for the servers')
+  if (uid === undefined || gid === undefined)
+    throw new Error('integration: running as root needs a www-data user for the servers')
   return { uid: Number(uid), gid: Number(gid) }
 }
 
@@ -58,7 +80,9 @@ export function freePort(): Promise<number> {
     server.on('error', reject)
     server.listen(0, '127.0.0.1', () => {
       const address = server.address()
-      server.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))))
+      server.close(() =>
+        typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port')),
+      )
     })
   })
 }
@@ -104,7 +128,12 @@ export class Proc {
   #output = ''
   exitCode: number | null | undefined
 
-  constructor(readonly name: string, command: string, args: string[], options: { env?: Record<string, string>; cwd?: string; uid?: number; gid?: number } = {}) {
+  constructor(
+    readonly name: string,
+    command: string,
+    args: string[],
+    options: { env?: Record<string, string>; cwd?: string; uid?: number; gid?: number } = {},
+  ) {
     this.child = spawn(command, args, {
       env: options.env ?? CLEAN_ENV,
       cwd: options.cwd ?? ROOT,
@@ -168,7 +197,12 @@ export function sleep(ms: number): Promise<void> {
 }
 
 /** Waits until something accepts connections on `target`; fails early with the output if `proc` exits. */
-export async function waitForListen(target: number | string, proc: Proc, logFiles: string[] = [], timeoutMs = 20_000): Promise<void> {
+export async function waitForListen(
+  target: number | string,
+  proc: Proc,
+  logFiles: string[] = [],
+  timeoutMs = 20_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs
   while (Date.now() < deadline) {
     if (proc.exitCode !== undefined) break
@@ -176,7 +210,9 @@ export async function waitForListen(target: number | string, proc: Proc, logFile
     await sleep(100)
   }
   const logs = logFiles.filter((f) => existsSync(f)).map((f) => `--- ${f}\n${readFileSync(f, 'utf8').slice(-3000)}`)
-  throw new Error(`integration: ${proc.name} did not listen on ${target} (exit ${proc.exitCode}):\n${proc.output.slice(-3000)}\n${logs.join('\n')}`)
+  throw new Error(
+    `integration: ${proc.name} did not listen on ${target} (exit ${proc.exitCode}):\n${proc.output.slice(-3000)}\n${logs.join('\n')}`,
+  )
 }
 
 function canConnect(target: number | string): Promise<boolean> {
@@ -220,7 +256,9 @@ export function staleBuildWarning(): string | undefined {
       const path = join(dir, entry.name)
       return entry.isDirectory() ? newer(path) : entry.name.endsWith('.ts') && statSync(path).mtimeMs > builtAt
     })
-  return newer(join(ROOT, 'src')) ? 'integration: dist/ is older than src/ and bin/tsgi.js runs dist/: run `npm run build` (or remove dist/)' : undefined
+  return newer(join(ROOT, 'src'))
+    ? 'integration: dist/ is older than src/ and bin/tsgi.js runs dist/: run `npm run build` (or remove dist/)'
+    : undefined
 }
 
 /** Starts `node bin/tsgi.js fastcgi APP --listen <listen>` as the servers' user. */

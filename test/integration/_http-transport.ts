@@ -2,7 +2,14 @@
 // server started by servers.test.ts, which passes them to the app by CGI or FastCGI; what the app wrote to
 // tsgi.errors is read back from the server's error log. The server's differences are capability flags.
 import { existsSync, readFileSync, statSync } from 'node:fs'
-import { httpExchange, type Capabilities, type ConfRequest, type ConfResponse, type Transport, type TransportFactory } from '../_transports.js'
+import {
+  type Capabilities,
+  type ConfRequest,
+  type ConfResponse,
+  httpExchange,
+  type Transport,
+  type TransportFactory,
+} from '../_transports.js'
 import { sleep } from './_harness.js'
 import { declareCheck, record } from './_results.js'
 
@@ -17,7 +24,6 @@ export interface HttpFront {
   /** Why this path cannot run here (its server is not installed). */
   skip?: string
 }
-
 
 export function httpFront(front: HttpFront): TransportFactory {
   return {
@@ -64,7 +70,9 @@ async function logGrowth(logs: string[], offsets: number[]): Promise<string> {
     if (now.every((n, j) => n === last[j]) && i >= 1) break
     last = now
   }
-  return logs.map((path, j) => (existsSync(path) ? appStderr(readFileSync(path).subarray(offsets[j]).toString('utf8')) : '')).join('')
+  return logs
+    .map((path, j) => (existsSync(path) ? appStderr(readFileSync(path).subarray(offsets[j]).toString('utf8')) : ''))
+    .join('')
 }
 
 /**

@@ -24,12 +24,12 @@ export const QUIRKS: string[] = [
     'params, which tsgi joins (Cookie with "; "); lighttpd joins Cookie with "; " itself.',
   'Apache mod_cgid sends SIGTERM to a CGI script as soon as the client goes away; the CGI adapter turns it ' +
     'into tsgi.signal, so the app stops and its body is closed.',
-  'Apache (mod_cgid and mod_proxy_fcgi) drops the app\'s Content-Length from HEAD responses and from a streamed ' +
+  "Apache (mod_cgid and mod_proxy_fcgi) drops the app's Content-Length from HEAD responses and from a streamed " +
     '3 MiB body; mod_fcgid, nginx and lighttpd pass it on (tsgi sends the length the GET would have).',
   'A response the app fails after its first chunk: mod_proxy_fcgi, lighttpd and nginx with fastcgi_keep_conn cut ' +
-    'the client connection; mod_cgid (it ignores the script\'s exit status) and nginx without keep-conn (the ' +
+    "the client connection; mod_cgid (it ignores the script's exit status) and nginx without keep-conn (the " +
     'connection closing is the end of the response there) end it cleanly; mod_fcgid has buffered the chunk and answers 500.',
-  'The servers log tsgi.errors (STDERR records, a CGI script\'s stderr) each in its own way: mod_proxy_fcgi one ' +
+  "The servers log tsgi.errors (STDERR records, a CGI script's stderr) each in its own way: mod_proxy_fcgi one " +
     '`AH01071: Got error` entry per record, escaped; nginx one `FastCGI sent in stderr` per record; mod_fcgid and ' +
     'lighttpd one prefixed entry per line; mod_cgid the raw text.',
   'Apache mod_proxy_fcgi has no RFC 3875 §6.2.2 local redirects: `Location: /path` with 200 reaches the client ' +
@@ -37,7 +37,7 @@ export const QUIRKS: string[] = [
   'lighttpd reads the whole response before sending it unless `server.stream-response-body = 2`; with the ' +
     'default, a client that leaves goes unnoticed and the app runs to the end. The example sets 2.',
   'mod_authnz_fcgi keeps only the response body bytes that share a STDOUT record with the end of the headers; ' +
-    'a denial whose body comes in a later record reaches the client as Apache\'s own error page.',
+    "a denial whose body comes in a later record reaches the client as Apache's own error page.",
   'CONTENT_LENGTH on a GET: absent (Apache CGI and mod_proxy_fcgi), "" (nginx; tsgi drops it), "0" (mod_fcgid, lighttpd).',
   'A chunked request body: Apache mod_cgid passes it without CONTENT_LENGTH (RFC 3875 §4.1.2 says it must set it) ' +
     'and the CGI gateway reads to EOF; mod_proxy_fcgi too, unless `proxy-sendcl` is set (the example sets it); ' +

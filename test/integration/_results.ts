@@ -36,14 +36,13 @@ export function record(id: string, check: string, outcome: Outcome): void {
 }
 
 export function renderTable(): string {
-  const lines = [
-    '| server | module | mode | result | what the app sees |',
-    '|---|---|---|---|---|',
-  ]
+  const lines = ['| server | module | mode | result | what the app sees |', '|---|---|---|---|---|']
   for (const row of rows) {
     // Notes are what the checks asserted: shown only for a path that ran.
     const ran = [...(outcomes.get(row.id)?.values() ?? [])].some((o) => typeof o !== 'object' || 'known' in o)
-    lines.push(`| ${row.server} | ${row.module} | ${row.mode} | ${summary(row.id)} | ${ran ? row.notes.join('; ') : ''} |`)
+    lines.push(
+      `| ${row.server} | ${row.module} | ${row.mode} | ${summary(row.id)} | ${ran ? row.notes.join('; ') : ''} |`,
+    )
   }
   return lines.join('\n')
 }
@@ -51,7 +50,9 @@ export function renderTable(): string {
 function summary(id: string): string {
   const results = [...(outcomes.get(id)?.entries() ?? [])]
   if (results.length === 0) return 'not run'
-  const skipped = results.map(([, o]) => o).find((o): o is { skipped: string } => typeof o === 'object' && 'skipped' in o)
+  const skipped = results
+    .map(([, o]) => o)
+    .find((o): o is { skipped: string } => typeof o === 'object' && 'skipped' in o)
   if (skipped !== undefined) return `skipped: ${skipped.skipped}`
   const failed = results.filter(([, o]) => o === 'fail').map(([name]) => name)
   const known = results.flatMap(([name, o]) => (typeof o === 'object' && 'known' in o ? [`${name}: ${o.known}`] : []))
@@ -67,7 +68,9 @@ function summary(id: string): string {
 export function complete(): boolean {
   return rows.every((row) => {
     const results = [...(outcomes.get(row.id)?.values() ?? [])]
-    return results.length >= (expected.get(row.id) ?? 0) && results.every((o) => typeof o !== 'object' || !('skipped' in o))
+    return (
+      results.length >= (expected.get(row.id) ?? 0) && results.every((o) => typeof o !== 'object' || !('skipped' in o))
+    )
   })
 }
 
@@ -92,7 +95,7 @@ export function writeCompatibility(versions: string[], quirks: string[]): void {
     'an app error (a clean 500), a client that hangs up mid-response (the app sees `tsgi.signal`) and, for',
     'FastCGI, how many connections the responder accepted for a run of requests. Every server path also runs',
     'the shared conformance suite (`test/_conformance.ts`, the one the in-process, CGI, dev-server and FastCGI',
-    'gateways run) over HTTP, with the server\'s differences as capability flags (`test/_transports.ts`).',
+    "gateways run) over HTTP, with the server's differences as capability flags (`test/_transports.ts`).",
     '',
     table,
     '',

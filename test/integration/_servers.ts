@@ -2,7 +2,7 @@
 // server in the foreground (apache2 -DFOREGROUND, nginx daemon off, lighttpd -D), wait for its port.
 import { spawnSync } from 'node:child_process'
 import { join } from 'node:path'
-import { APACHE_MODULES, APP, findBinary, freePort, Proc, render, ROOT, waitForListen } from './_harness.js'
+import { APACHE_MODULES, APP, findBinary, freePort, Proc, ROOT, render, waitForListen } from './_harness.js'
 
 /** Values for the example files' placeholders that every server shares. */
 export interface Shared {

@@ -14,7 +14,11 @@ function makeApp(seen: Environ[], closed: string[]): App {
     seen.push(environ)
     const path = environ.PATH_INFO
     if (path === '/old' || path === '/loop' || path === '/away') {
-      const target = { '/old': `${environ.SCRIPT_NAME}/caf%C3%A9/new?x=1`, '/loop': `${environ.SCRIPT_NAME}/loop`, '/away': '/elsewhere/page' }[path]
+      const target = {
+        '/old': `${environ.SCRIPT_NAME}/caf%C3%A9/new?x=1`,
+        '/loop': `${environ.SCRIPT_NAME}/loop`,
+        '/away': '/elsewhere/page',
+      }[path]
       startResponse('200 OK', [['Location', target]])
       return (function* () {
         try {
@@ -25,10 +29,16 @@ function makeApp(seen: Environ[], closed: string[]): App {
       })()
     }
     if (path === '/with-body') {
-      startResponse('200 OK', [['Location', '/mount/new'], ['Content-Type', 'text/plain']])
+      startResponse('200 OK', [
+        ['Location', '/mount/new'],
+        ['Content-Type', 'text/plain'],
+      ])
       return ['a body: not a local redirect\n']
     }
-    startResponse('201 Created', [['Content-Type', 'text/plain'], ['X-Path', path]])
+    startResponse('201 Created', [
+      ['Content-Type', 'text/plain'],
+      ['X-Path', path],
+    ])
     return [`${environ.REQUEST_METHOD} ${path}?${environ.QUERY_STRING}`]
   }
 }
@@ -46,13 +56,38 @@ describe('localRedirects', () => {
     const body = new BodyInput({ expectedLength: 5 })
     body.push(new TextEncoder().encode('hello'))
     body.end()
-    const { rec, text } = await run(localRedirects(makeApp(seen, closed)), {
-      REQUEST_METHOD: 'POST', PATH_INFO: '/old', QUERY_STRING: 'q=2', CONTENT_LENGTH: '5', CONTENT_TYPE: 'text/plain', PATH_TRANSLATED: '/srv/old',
-    }, body)
-    expect([rec.status, rec.headers, text]).toEqual([201, [['Content-Type', 'text/plain'], ['X-Path', '/café/new']], 'GET /café/new?x=1'])
+    const { rec, text } = await run(
+      localRedirects(makeApp(seen, closed)),
+      {
+        REQUEST_METHOD: 'POST',
+        PATH_INFO: '/old',
+        QUERY_STRING: 'q=2',
+        CONTENT_LENGTH: '5',
+        CONTENT_TYPE: 'text/plain',
+        PATH_TRANSLATED: '/srv/old',
+      },
+      body,
+    )
+    expect([rec.status, rec.headers, text]).toEqual([
+      201,
+      [
+        ['Content-Type', 'text/plain'],
+        ['X-Path', '/café/new'],
+      ],
+      'GET /café/new?x=1',
+    ])
     const second = seen[1]!
-    expect([second.REDIRECT_STATUS, second.REDIRECT_URL, second.REDIRECT_QUERY_STRING, second.REQUEST_URI]).toEqual(['200', '/mount/old', 'q=2', '/mount/caf%C3%A9/new?x=1'])
-    expect([second.CONTENT_LENGTH, second.CONTENT_TYPE, second.PATH_TRANSLATED]).toEqual([undefined, undefined, undefined])
+    expect([second.REDIRECT_STATUS, second.REDIRECT_URL, second.REDIRECT_QUERY_STRING, second.REQUEST_URI]).toEqual([
+      '200',
+      '/mount/old',
+      'q=2',
+      '/mount/caf%C3%A9/new?x=1',
+    ])
+    expect([second.CONTENT_LENGTH, second.CONTENT_TYPE, second.PATH_TRANSLATED]).toEqual([
+      undefined,
+      undefined,
+      undefined,
+    ])
     expect(await second['tsgi.input'].read()).toEqual(new Uint8Array(0))
     expect(closed).toEqual(['/old'])
   })
@@ -71,10 +106,20 @@ describe('localRedirects', () => {
 
   it('passes other responses through unchanged, 200 + Location with a body included', async () => {
     const plain = await run(localRedirects(makeApp([], [])), { PATH_INFO: '/x', QUERY_STRING: 'a=b' })
-    expect([plain.rec.status, plain.rec.headers, plain.text]).toEqual([201, [['Content-Type', 'text/plain'], ['X-Path', '/x']], 'GET /x?a=b'])
+    expect([plain.rec.status, plain.rec.headers, plain.text]).toEqual([
+      201,
+      [
+        ['Content-Type', 'text/plain'],
+        ['X-Path', '/x'],
+      ],
+      'GET /x?a=b',
+    ])
     const withBody = await run(localRedirects(makeApp([], [])), { PATH_INFO: '/with-body' })
     expect([withBody.rec.status, withBody.text]).toEqual([200, 'a body: not a local redirect\n'])
-    expect(withBody.rec.headers).toEqual([['Location', '/mount/new'], ['Content-Type', 'text/plain']])
+    expect(withBody.rec.headers).toEqual([
+      ['Location', '/mount/new'],
+      ['Content-Type', 'text/plain'],
+    ])
   })
 
   it('answers 500 after maxRedirects in a row, and says why in tsgi.errors', async () => {

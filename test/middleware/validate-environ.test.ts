@@ -1,10 +1,10 @@
 // validate(): the gateway side, the environ (SPEC §3). Each case breaks one rule and expects its message.
 import { describe, expect, it } from 'vitest'
+import hello from '../../examples/hello.js'
 import type { StartResponse } from '../../src/app.js'
 import { callApp } from '../../src/core/call.js'
 import { TsgiError } from '../../src/errors.js'
 import { validate } from '../../src/middleware/index.js'
-import hello from '../../examples/hello.js'
 import { BytesInput, gateway, serve } from './_fake-gateway.js'
 
 const start: StartResponse = () => async () => {}
@@ -79,7 +79,10 @@ describe('validate: the environ a gateway provides (SPEC §3)', () => {
   })
 
   it.each(['HTTP_X-DASH', 'HTTP_X.DOT', 'HTTP_lower'])('rejects the key %s, which a header must not produce', (key) => {
-    expectViolation({ [key]: '1' }, new RegExp(`environ key "${key.replace('.', '\\.')}" is not HTTP_ followed by \\[A-Z0-9_\\]`))
+    expectViolation(
+      { [key]: '1' },
+      new RegExp(`environ key "${key.replace('.', '\\.')}" is not HTTP_ followed by \\[A-Z0-9_\\]`),
+    )
   })
 
   it('reserves the tsgi. prefix', () => {
@@ -144,7 +147,10 @@ describe('validate: the environ a gateway provides (SPEC §3)', () => {
   })
 
   it('requires tsgi.input to have read() and async iteration', () => {
-    expectViolation({ 'tsgi.input': { read: async () => new Uint8Array() } }, /tsgi\.input must have read\(\) and \[Symbol\.asyncIterator\]\(\)/)
+    expectViolation(
+      { 'tsgi.input': { read: async () => new Uint8Array() } },
+      /tsgi\.input must have read\(\) and \[Symbol\.asyncIterator\]\(\)/,
+    )
   })
 
   it('requires tsgi.errors to have write()', () => {
@@ -163,7 +169,10 @@ describe('validate: the environ a gateway provides (SPEC §3)', () => {
     const data = new BytesInput(new Uint8Array(0))
     expectViolation({ 'tsgi.fastcgi.role': 'FILTER' }, /tsgi\.fastcgi\.data must be present if and only if/)
     expectViolation({ 'tsgi.fastcgi.role': 'RESPONDER', 'tsgi.fastcgi.data': data }, /if and only if/)
-    expectViolation({ 'tsgi.fastcgi.role': 'FILTER', 'tsgi.fastcgi.data': {} }, /tsgi\.fastcgi\.data must have read\(\)/)
+    expectViolation(
+      { 'tsgi.fastcgi.role': 'FILTER', 'tsgi.fastcgi.data': {} },
+      /tsgi\.fastcgi\.data must have read\(\)/,
+    )
     expect(() => callWith({ 'tsgi.fastcgi.role': 'FILTER', 'tsgi.fastcgi.data': data })).not.toThrow()
   })
 

@@ -1,16 +1,16 @@
 // validate() around the seed example apps: they pass cleanly through the in-test gateway, through the
 // shared engine (runApp), and through the real dev server on loopback, which also checks that gateway's environ.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { App, Environ, StartResponse } from '../../src/app.js'
-import { runApp } from '../../src/core/engine.js'
-import { validate, type ValidateOptions } from '../../src/middleware/index.js'
-import { serve as serveHttp, type DevServer } from '../../src/server/index.js'
 import AppClass from '../../examples/app-class.js'
 import echo from '../../examples/echo.js'
 import environDump from '../../examples/environ.js'
 import hello from '../../examples/hello.js'
 import pathApp from '../../examples/path.js'
 import upper, { upperware } from '../../examples/upper.js'
+import type { App, Environ, StartResponse } from '../../src/app.js'
+import { runApp } from '../../src/core/engine.js'
+import { type ValidateOptions, validate } from '../../src/middleware/index.js'
+import { type DevServer, serve as serveHttp } from '../../src/server/index.js'
 import { bodyText, makeEnviron, recordingSink } from '../_helpers/fake-gateway.js'
 import { gateway, serve } from './_fake-gateway.js'
 
@@ -40,7 +40,12 @@ const EXAMPLES: Array<[string, (options: ValidateOptions) => App, string | RegEx
   ['Upperware(hello)', () => upper, 'HELLO WORLD!\n', 0],
   ['Upperware(validate(hello))', (options) => upperware(validate(hello, options)), 'HELLO WORLD!\n', 0],
   // examples/upper.ts closes the inner body after a normal end too (SPEC §6): no report expected.
-  ['Upperware(validate(streaming hello))', (options) => upperware(validate(streamingHello, options)), 'HELLO WORLD!\n', 0],
+  [
+    'Upperware(validate(streaming hello))',
+    (options) => upperware(validate(streamingHello, options)),
+    'HELLO WORLD!\n',
+    0,
+  ],
 ]
 
 describe('validate: the example apps pass cleanly (SPEC §8)', () => {
@@ -75,7 +80,10 @@ describe('validate: the example apps pass cleanly (SPEC §8)', () => {
   it('a violation becomes a 500 through the engine, with the message in tsgi.errors', async () => {
     const { environ, rec } = makeEnviron()
     const bad: App = (_environ, startResponse) => {
-      startResponse('200 OK', [['Content-Type', 'text/plain'], ['Transfer-Encoding', 'chunked']])
+      startResponse('200 OK', [
+        ['Content-Type', 'text/plain'],
+        ['Transfer-Encoding', 'chunked'],
+      ])
       return ['x']
     }
     const result = await runApp(validate(bad), environ, recordingSink(rec))
@@ -102,7 +110,9 @@ describe('validate: behind the real dev server (its environ is checked too)', ()
     return pathApp(environ, startResponse)
   }, serverOptions)
   const logged = (count: number): Promise<void> =>
-    served.length >= count ? Promise.resolve() : new Promise((resolve) => (waiter = () => served.length >= count && resolve()))
+    served.length >= count
+      ? Promise.resolve()
+      : new Promise((resolve) => (waiter = () => served.length >= count && resolve()))
 
   beforeAll(async () => {
     const log = (line: string): void => {

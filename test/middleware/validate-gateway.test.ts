@@ -3,11 +3,11 @@
 import v8 from 'node:v8'
 import vm from 'node:vm'
 import { describe, expect, it } from 'vitest'
+import hello from '../../examples/hello.js'
 import type { App, AppFunction, Body, Chunk, Environ, StartResponse } from '../../src/app.js'
 import { callApp } from '../../src/core/call.js'
 import { TsgiError } from '../../src/errors.js'
-import { validate, type ValidateOptions } from '../../src/middleware/index.js'
-import hello from '../../examples/hello.js'
+import { type ValidateOptions, validate } from '../../src/middleware/index.js'
 import { gateway, serve } from './_fake-gateway.js'
 
 const TEXT: Array<[string, string]> = [['Content-Type', 'text/plain']]
@@ -47,7 +47,7 @@ function open(body: Body): AsyncIterator<Chunk> {
 }
 
 describe('validate: the gateway side of startResponse and write() (SPEC §4)', () => {
-  it("reports a startResponse that does not re-throw excInfo once the headers were sent", async () => {
+  it('reports a startResponse that does not re-throw excInfo once the headers were sent', async () => {
     const app: App = (_environ, startResponse) =>
       (function* () {
         startResponse('200 OK', TEXT)
@@ -62,7 +62,9 @@ describe('validate: the gateway side of startResponse and write() (SPEC §4)', (
 
   it('reports a startResponse that returns no write function', () => {
     const start = (() => undefined) as unknown as StartResponse
-    expect(() => callApp(validate(hello), gateway().environ, start)).toThrow(/the gateway's startResponse must return a write function, got undefined/)
+    expect(() => callApp(validate(hello), gateway().environ, start)).toThrow(
+      /the gateway's startResponse must return a write function, got undefined/,
+    )
   })
 
   it('reports a write() that returns no promise', async () => {
@@ -71,7 +73,9 @@ describe('validate: the gateway side of startResponse and write() (SPEC §4)', (
       await startResponse('200 OK', TEXT)('x')
       return []
     }
-    await expect(callApp(validate(app), gateway().environ, start)).rejects.toThrow(/the gateway's write\(\) must return a promise/)
+    await expect(callApp(validate(app), gateway().environ, start)).rejects.toThrow(
+      /the gateway's write\(\) must return a promise/,
+    )
   })
 })
 
@@ -93,7 +97,9 @@ describe('validate: the gateway side of tsgi.input (SPEC §3.3)', () => {
   })
 
   it('reports read(size) resolving to more than size bytes', async () => {
-    const error = await readWith({ ...iterable, read: async () => new Uint8Array(5) }, (env) => env['tsgi.input'].read(2))
+    const error = await readWith({ ...iterable, read: async () => new Uint8Array(5) }, (env) =>
+      env['tsgi.input'].read(2),
+    )
     expect(String(error)).toMatch(/the gateway's tsgi\.input\.read\(2\) resolved to 5 bytes/)
   })
 
@@ -103,7 +109,12 @@ describe('validate: the gateway side of tsgi.input (SPEC §3.3)', () => {
   })
 
   it('reports iteration yielding something other than a Uint8Array', async () => {
-    const input = { read: async () => new Uint8Array(0), async *[Symbol.asyncIterator]() { yield [1, 2] } }
+    const input = {
+      read: async () => new Uint8Array(0),
+      async *[Symbol.asyncIterator]() {
+        yield [1, 2]
+      },
+    }
     const error = await readWith(input, async (env) => {
       for await (const chunk of env['tsgi.input']) void chunk
     })
@@ -196,13 +207,21 @@ describe('validate: how the gateway drives the body (SPEC §5.3)', () => {
       await iterator.next()
     })()
     const reported = next()
-    for (let i = 0; i < 50 && (await Promise.race([reported.then(() => true), settle().then(() => false)])) === false; i++) gc()
-    expect((await reported).message).toMatch(/the body was garbage-collected but the gateway never called its return\(\)/)
+    for (
+      let i = 0;
+      i < 50 && (await Promise.race([reported.then(() => true), settle().then(() => false)])) === false;
+      i++
+    )
+      gc()
+    expect((await reported).message).toMatch(
+      /the body was garbage-collected but the gateway never called its return\(\)/,
+    )
   })
 })
 
 describe('validate: middleware must close the inner body (SPEC §6)', () => {
-  const upper = (inner: App, close: boolean): AppFunction =>
+  const upper =
+    (inner: App, close: boolean): AppFunction =>
     async (environ, startResponse) => {
       const body = await callApp(inner, environ, startResponse)
       return (async function* () {

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest'
 import type { App, Environ, HeaderList, StartResponse } from '../../src/app.js'
 import { TsgiError } from '../../src/errors.js'
 import { validate } from '../../src/middleware/index.js'
-import { gateway, serve, type Gateway } from './_fake-gateway.js'
+import { type Gateway, gateway, serve } from './_fake-gateway.js'
 
 const TEXT: HeaderList = [['Content-Type', 'text/plain']]
 
@@ -28,7 +28,9 @@ function answer(status: unknown, headers: unknown, ...body: unknown[]): App {
  * A generator function as an app. The arrow is needed until src/core/call.ts stops calling `new` on
  * generator functions (their prototype inherits Symbol.iterator).
  */
-function generator(fn: (environ: Environ, startResponse: StartResponse) => Iterable<unknown> | AsyncIterable<unknown>): App {
+function generator(
+  fn: (environ: Environ, startResponse: StartResponse) => Iterable<unknown> | AsyncIterable<unknown>,
+): App {
   return (environ, startResponse) => fn(environ, startResponse) as Iterable<string>
 }
 
@@ -47,34 +49,51 @@ describe('validate: startResponse (SPEC §4)', () => {
   it.each([[[['Content-Type']]], [[['X-Count', 5]]], [[['A', 'b', 'c']]], [['Content-Type: text/plain']]])(
     'rejects the header list %j (pairs of two strings)',
     async (headers) => {
-      expect(await violationOf(answer('200 OK', headers))).toMatch(/each header must be a \[name, value\] pair of strings/)
+      expect(await violationOf(answer('200 OK', headers))).toMatch(
+        /each header must be a \[name, value\] pair of strings/,
+      )
     },
   )
 
   it('requires header names to be tokens', async () => {
-    expect(await violationOf(answer('200 OK', [...TEXT, ['Bad Name', 'x']]))).toMatch(/header name "Bad Name" is not an HTTP token/)
+    expect(await violationOf(answer('200 OK', [...TEXT, ['Bad Name', 'x']]))).toMatch(
+      /header name "Bad Name" is not an HTTP token/,
+    )
   })
 
   it.each(['a\r\nSet-Cookie: x=1', 'nul\0', 'euro \u20ac'])('rejects the header value %j', async (value) => {
-    expect(await violationOf(answer('200 OK', [...TEXT, ['X-Value', value]]))).toMatch(/header X-Value has a forbidden character/)
+    expect(await violationOf(answer('200 OK', [...TEXT, ['X-Value', value]]))).toMatch(
+      /header X-Value has a forbidden character/,
+    )
   })
 
   it('rejects a Status header', async () => {
-    expect(await violationOf(answer('200 OK', [...TEXT, ['Status', '200 OK']]))).toMatch(/must not send a Status header/)
+    expect(await violationOf(answer('200 OK', [...TEXT, ['Status', '200 OK']]))).toMatch(
+      /must not send a Status header/,
+    )
   })
 
-  it.each(['Transfer-Encoding', 'Connection', 'Keep-Alive', 'Upgrade'])('rejects the hop-by-hop header %s', async (name) => {
-    expect(await violationOf(answer('200 OK', [...TEXT, [name, 'x']]))).toMatch(`hop-by-hop header ${name}`)
-  })
+  it.each(['Transfer-Encoding', 'Connection', 'Keep-Alive', 'Upgrade'])(
+    'rejects the hop-by-hop header %s',
+    async (name) => {
+      expect(await violationOf(answer('200 OK', [...TEXT, [name, 'x']]))).toMatch(`hop-by-hop header ${name}`)
+    },
+  )
 
   it('requires Content-Length digits, given once', async () => {
-    expect(await violationOf(answer('200 OK', [...TEXT, ['Content-Length', '2 ']]))).toMatch(/Content-Length must be digits/)
+    expect(await violationOf(answer('200 OK', [...TEXT, ['Content-Length', '2 ']]))).toMatch(
+      /Content-Length must be digits/,
+    )
     const twice: HeaderList = [...TEXT, ['Content-Length', '2'], ['content-length', '2']]
     expect(await violationOf(answer('200 OK', twice))).toMatch(/Content-Length given twice/)
   })
 
   it.each(['Content-Type', 'Location'])('rejects %s given twice', async (name) => {
-    const headers: HeaderList = [['Content-Type', 'text/plain'], [name, '/a'], [name.toLowerCase(), '/b']]
+    const headers: HeaderList = [
+      ['Content-Type', 'text/plain'],
+      [name, '/a'],
+      [name.toLowerCase(), '/b'],
+    ]
     expect(await violationOf(answer('302 Found', headers))).toMatch(`${name} given twice`)
   })
 
@@ -141,7 +160,9 @@ describe('validate: startResponse (SPEC §4)', () => {
     }
     const served = await serve(validate(app))
     expect(served.error).toBeUndefined()
-    expect(() => later!('500 Internal Server Error', TEXT, new Error('x'))).toThrow(/startResponse called after the response ended/)
+    expect(() => later!('500 Internal Server Error', TEXT, new Error('x'))).toThrow(
+      /startResponse called after the response ended/,
+    )
   })
 })
 
@@ -149,12 +170,16 @@ describe('validate: the body (SPEC §5)', () => {
   it.each([[undefined], [null], ['Hello'], [new Uint8Array([72])], [42], [{ chunks: ['a'] }]])(
     'rejects the body %j',
     async (body) => {
-      expect(await violationOf(answer('200 OK', TEXT, body))).toMatch(/the app returned .*(a body is an iterable|not iterable)/)
+      expect(await violationOf(answer('200 OK', TEXT, body))).toMatch(
+        /the app returned .*(a body is an iterable|not iterable)/,
+      )
     },
   )
 
   it.each([[[42]], [[{ text: 'a' }]], [[['a']]]])('rejects the chunks of %j', async (body) => {
-    expect(await violationOf(answer('200 OK', TEXT, body))).toMatch(/the body produced .*: a chunk is a Uint8Array or a string/)
+    expect(await violationOf(answer('200 OK', TEXT, body))).toMatch(
+      /the body produced .*: a chunk is a Uint8Array or a string/,
+    )
   })
 
   it('rejects a chunk from a generator before startResponse', async () => {
@@ -177,8 +202,12 @@ describe('validate: the body (SPEC §5)', () => {
 
   it('requires Content-Length to match the bytes, counting strings as UTF-8', async () => {
     const headers = (n: number): HeaderList => [...TEXT, ['Content-Length', String(n)]]
-    expect(await violationOf(answer('200 OK', headers(2), ['abc']))).toMatch(/longer than its Content-Length of 2: 3 bytes so far/)
-    expect(await violationOf(answer('200 OK', headers(9), ['abc']))).toMatch(/the body has 3 bytes but its Content-Length says 9/)
+    expect(await violationOf(answer('200 OK', headers(2), ['abc']))).toMatch(
+      /longer than its Content-Length of 2: 3 bytes so far/,
+    )
+    expect(await violationOf(answer('200 OK', headers(9), ['abc']))).toMatch(
+      /the body has 3 bytes but its Content-Length says 9/,
+    )
     const gen = generator(async function* (_environ, startResponse) {
       startResponse('200 OK', headers(3))
       yield 'ab'
@@ -191,8 +220,13 @@ describe('validate: the body (SPEC §5)', () => {
 
   it('rejects a body for HEAD, but accepts an empty one with the GET Content-Length', async () => {
     const head = gateway({ REQUEST_METHOD: 'HEAD' })
-    expect(await violationOf(answer('200 OK', TEXT, ['body']), head)).toMatch(/a HEAD response must have no body; the body produced 4 bytes/)
-    const served = await serve(validate(answer('200 OK', [...TEXT, ['Content-Length', '4']], [])), gateway({ REQUEST_METHOD: 'HEAD' }))
+    expect(await violationOf(answer('200 OK', TEXT, ['body']), head)).toMatch(
+      /a HEAD response must have no body; the body produced 4 bytes/,
+    )
+    const served = await serve(
+      validate(answer('200 OK', [...TEXT, ['Content-Length', '4']], [])),
+      gateway({ REQUEST_METHOD: 'HEAD' }),
+    )
     expect(served.error).toBeUndefined()
   })
 
@@ -201,11 +235,15 @@ describe('validate: the body (SPEC §5)', () => {
   })
 
   it.each([204, 304])('rejects Content-Type for %i', async (code) => {
-    expect(await violationOf(answer(`${code} Nothing`, TEXT, []))).toMatch(`a ${code} response must not have a Content-Type`)
+    expect(await violationOf(answer(`${code} Nothing`, TEXT, []))).toMatch(
+      `a ${code} response must not have a Content-Type`,
+    )
   })
 
   it('rejects Content-Length for 204, and accepts an empty 204', async () => {
-    expect(await violationOf(answer('204 No Content', [['Content-Length', '0']], []))).toMatch(/a 204 response must not have a Content-Length/)
+    expect(await violationOf(answer('204 No Content', [['Content-Length', '0']], []))).toMatch(
+      /a 204 response must not have a Content-Length/,
+    )
     expect((await serve(validate(answer('204 No Content', [], [])))).error).toBeUndefined()
   })
 
@@ -221,16 +259,34 @@ describe('validate: the body (SPEC §5)', () => {
   })
 
   it('rejects a body in a local redirect', async () => {
-    expect(await violationOf(answer('200 OK', [['Location', '/other']], ['x']))).toMatch(/a local redirect .* must have an empty body/)
+    expect(await violationOf(answer('200 OK', [['Location', '/other']], ['x']))).toMatch(
+      /a local redirect .* must have an empty body/,
+    )
   })
 
   it('rejects other headers in a local redirect', async () => {
-    expect(await violationOf(answer('200 OK', [['Location', '/other'], ['X-A', '1']], []))).toMatch(/a local redirect must have no header but Location/)
+    expect(
+      await violationOf(
+        answer(
+          '200 OK',
+          [
+            ['Location', '/other'],
+            ['X-A', '1'],
+          ],
+          [],
+        ),
+      ),
+    ).toMatch(/a local redirect must have no header but Location/)
   })
 
-  it.each(['https://example.com/', '//evil.example/', 'relative'])('rejects a 200 with Location %j', async (location) => {
-    expect(await violationOf(answer('200 OK', [['Location', location]], []))).toMatch(/a 200 with Location must be a local redirect/)
-  })
+  it.each(['https://example.com/', '//evil.example/', 'relative'])(
+    'rejects a 200 with Location %j',
+    async (location) => {
+      expect(await violationOf(answer('200 OK', [['Location', location]], []))).toMatch(
+        /a 200 with Location must be a local redirect/,
+      )
+    },
+  )
 
   it('passes app exceptions through untouched (the gateway answers 500)', async () => {
     const failure = new Error('boom')
@@ -293,15 +349,19 @@ describe('validate: write() (SPEC §4.3)', () => {
 })
 
 describe('validate: tsgi.input and tsgi.errors as the app uses them (SPEC §3.3)', () => {
-  const reader = (use: (environ: Environ) => Promise<unknown>): App => async (environ, startResponse) => {
-    await use(environ)
-    startResponse('200 OK', TEXT)
-    return ['ok']
-  }
+  const reader =
+    (use: (environ: Environ) => Promise<unknown>): App =>
+    async (environ, startResponse) => {
+      await use(environ)
+      startResponse('200 OK', TEXT)
+      return ['ok']
+    }
 
   it.each([[-1], [1.5], ['10'], [Number.NaN]])('rejects read(%j)', async (size) => {
     const app = reader((environ) => environ['tsgi.input'].read(size as number))
-    expect(await violationOf(app, gateway({}, 'body'))).toMatch(/tsgi\.input\.read\(\) size must be a non-negative integer/)
+    expect(await violationOf(app, gateway({}, 'body'))).toMatch(
+      /tsgi\.input\.read\(\) size must be a non-negative integer/,
+    )
   })
 
   it('rejects read() with two arguments', async () => {

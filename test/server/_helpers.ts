@@ -2,7 +2,7 @@
 // and a raw-socket client for what fetch would normalise (repeated headers, HEAD framing).
 import { connect } from 'node:net'
 import type { App } from '../../src/app.js'
-import { serve, type DevServer } from '../../src/server/index.js'
+import { type DevServer, serve } from '../../src/server/index.js'
 
 export interface TestServer extends DevServer {
   logs: string[]

@@ -3,14 +3,14 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { request } from 'node:http'
 import { afterEach, describe, expect, it } from 'vitest'
-import type { App, Environ } from '../../src/app.js'
-import { isTsgiError } from '../../src/errors.js'
 import appClass from '../../examples/app-class.js'
 import echo from '../../examples/echo.js'
 import environ from '../../examples/environ.js'
 import hello from '../../examples/hello.js'
 import pathApp from '../../examples/path.js'
 import upper from '../../examples/upper.js'
+import type { App, Environ } from '../../src/app.js'
+import { isTsgiError } from '../../src/errors.js'
 import { parseDump, rawRequest, start, type TestServer } from './_helpers.js'
 
 let server: TestServer | undefined
@@ -183,7 +183,10 @@ describe('headers', () => {
     expect(env.get('HTTP_X_DUP')).toBe('one, two')
     expect(env.get('CONTENT_TYPE')).toBe('text/plain')
     expect(env.get('CONTENT_LENGTH')).toBe('3')
-    expect([...env.keys()].filter((k) => /CONTENT|SNEAKY|DOTTED/.test(k)).sort()).toEqual(['CONTENT_LENGTH', 'CONTENT_TYPE'])
+    expect([...env.keys()].filter((k) => /CONTENT|SNEAKY|DOTTED/.test(k)).sort()).toEqual([
+      'CONTENT_LENGTH',
+      'CONTENT_TYPE',
+    ])
   })
 
   it('repeated Set-Cookie response headers stay separate lines, in order', async () => {
@@ -245,5 +248,4 @@ describe('access log', () => {
       /^127\.0\.0\.1 - - \[\d\d\/[A-Z][a-z]{2}\/\d{4}:\d\d:\d\d:\d\d \+0000\] "GET \/x\?y=1 HTTP\/1\.1" 200 13 \d+\.\dms$/,
     )
   })
-
 })

@@ -1,12 +1,13 @@
 // The dev server when things go wrong: an app that throws, a client that leaves mid-response, a busy
 // port, and close() with a keep-alive connection still open.
-import { connect } from 'node:net'
+
 import { Agent, request } from 'node:http'
+import { connect } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
+import hello from '../../examples/hello.js'
 import type { Body } from '../../src/app.js'
 import { isTsgiError } from '../../src/errors.js'
 import { serve } from '../../src/server/index.js'
-import hello from '../../examples/hello.js'
 import conformanceApp from '../fixtures/conformance-app.js'
 import { rawRequest, start, type TestServer } from './_helpers.js'
 
@@ -76,7 +77,11 @@ describe('app failures', () => {
 })
 
 describe('credentials never reach the access log or the error output (S-17)', () => {
-  const SECRETS = { authorization: 'Basic c2VjcmV0', cookie: 'session=k3ks', 'proxy-authorization': 'Basic cHJveHk6cGFzcw==' }
+  const SECRETS = {
+    authorization: 'Basic c2VjcmV0',
+    cookie: 'session=k3ks',
+    'proxy-authorization': 'Basic cHJveHk6cGFzcw==',
+  }
   const leaks = (text: string): string[] => Object.values(SECRETS).filter((value) => text.includes(value))
 
   it.each([
@@ -84,8 +89,13 @@ describe('credentials never reach the access log or the error output (S-17)', ()
     ['an app that fails after its head (/error-after)', '/error-after', 'HTTP/1.1 200 OK'],
   ])('S-17: %s', async (_name, path, statusLine) => {
     server = await start(conformanceApp)
-    const head = Object.entries(SECRETS).map(([name, value]) => `${name}: ${value}\r\n`).join('')
-    const response = await rawRequest(server.port, `GET ${path} HTTP/1.1\r\nHost: x\r\n${head}Connection: close\r\n\r\n`)
+    const head = Object.entries(SECRETS)
+      .map(([name, value]) => `${name}: ${value}\r\n`)
+      .join('')
+    const response = await rawRequest(
+      server.port,
+      `GET ${path} HTTP/1.1\r\nHost: x\r\n${head}Connection: close\r\n\r\n`,
+    )
     expect(response.statusLine).toBe(statusLine)
     expect(await server.nextLog(new RegExp(`"GET ${path} `))).toBeDefined()
     expect(server.errors.join('')).toMatch(/secret-detail-/) // the app's error was logged...

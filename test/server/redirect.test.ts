@@ -1,8 +1,8 @@
 // RFC 3875 §6.2.2 local redirects on the dev server: 200 + `Location: /abs/path` + no body is served
 // again internally, as Apache does (GET, REDIRECT_* variables, at most 10 hops).
 import { afterEach, describe, expect, it } from 'vitest'
-import type { App, Environ, StartResponse } from '../../src/app.js'
 import environ from '../../examples/environ.js'
+import type { App, Environ, StartResponse } from '../../src/app.js'
 import { parseDump, rawRequest, start, type TestServer } from './_helpers.js'
 
 let server: TestServer | undefined

@@ -5,22 +5,34 @@ import type { Environ, StartResponse } from '../../../src/app.js'
 const BLOB = Buffer.alloc(1024 * 1024, 0x62)
 const CHUNK = Buffer.alloc(64 * 1024, 0x63)
 
-export default async function bulk(environ: Environ, startResponse: StartResponse): Promise<Iterable<Uint8Array | string>> {
+export default async function bulk(
+  environ: Environ,
+  startResponse: StartResponse,
+): Promise<Iterable<Uint8Array | string>> {
   const path = `${environ.SCRIPT_NAME}${environ.PATH_INFO}`
   if (path === '/sink') {
     let length = 0
     for await (const chunk of environ['tsgi.input']) length += chunk.byteLength
     const text = `length: ${length}\n`
-    startResponse('200 OK', [['Content-Type', 'text/plain'], ['Content-Length', String(text.length)]])
+    startResponse('200 OK', [
+      ['Content-Type', 'text/plain'],
+      ['Content-Length', String(text.length)],
+    ])
     return [text]
   }
   if (path === '/blob') {
-    startResponse('200 OK', [['Content-Type', 'application/octet-stream'], ['Content-Length', String(BLOB.length)]])
+    startResponse('200 OK', [
+      ['Content-Type', 'application/octet-stream'],
+      ['Content-Length', String(BLOB.length)],
+    ])
     return [BLOB]
   }
   if (path === '/stream') {
     const bytes = Number(/(?:^|&)bytes=(\d+)/.exec(environ.QUERY_STRING)?.[1] ?? CHUNK.length)
-    startResponse('200 OK', [['Content-Type', 'application/octet-stream'], ['Content-Length', String(bytes)]])
+    startResponse('200 OK', [
+      ['Content-Type', 'application/octet-stream'],
+      ['Content-Length', String(bytes)],
+    ])
     return chunks(bytes)
   }
   startResponse('404 Not Found', [['Content-Type', 'text/plain']])

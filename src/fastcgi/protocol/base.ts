@@ -4,8 +4,8 @@ import { TsgiError } from '../../errors.js'
 import type { ClosedEvent, NeedData } from './events.js'
 import { NEED_DATA } from './events.js'
 import { Outbox } from './outbox.js'
-import type { Padding } from './record.js'
 import { RecordReader } from './reader.js'
+import type { Padding } from './record.js'
 
 export abstract class ConnectionBase<E> {
   protected readonly reader = new RecordReader()

@@ -8,19 +8,13 @@
 //  4. Policies, each with its spec section, are in the comments of handleRecord and #begin below.
 import { TsgiError } from '../../errors.js'
 import { ConnectionBase } from './base.js'
-import {
-  FLAG_KEEP_CONN,
-  ProtocolStatus,
-  RecordType,
-  Role,
-  recordTypeName,
-} from './constants.js'
+import { FLAG_KEEP_CONN, ProtocolStatus, RecordType, Role, recordTypeName } from './constants.js'
 import type { ApplicationEvent, RequestEvent } from './events.js'
-import { resolveLimits, type Limits } from './limits.js'
-import { Slots } from './slots.js'
-import { ParamsDecoder, decodeParams } from './params.js'
-import { NameHints } from './text.js'
+import { type Limits, resolveLimits } from './limits.js'
+import { decodeParams, ParamsDecoder } from './params.js'
 import { checkEndRequest, encodeUnknownTypeBody, type Padding } from './record.js'
+import { Slots } from './slots.js'
+import { NameHints } from './text.js'
 import { answerGetValues, configuredValues } from './values.js'
 
 export interface ApplicationOptions {
@@ -148,11 +142,7 @@ export class ApplicationConnection extends ConnectionBase<ApplicationEvent> {
    * End the request (spec §5.5): streams still open are ended first (STDOUT always, STDERR if
    * used: F-20), then END_REQUEST, always last (F-22). The id is inactive afterwards (F-07).
    */
-  endRequest(
-    requestId: number,
-    appStatus = 0,
-    protocolStatus: number = ProtocolStatus.RequestComplete,
-  ): void {
+  endRequest(requestId: number, appStatus = 0, protocolStatus: number = ProtocolStatus.RequestComplete): void {
     const req = this.#sendable(requestId)
     checkEndRequest(appStatus, protocolStatus)
     if (!req.stdoutEnded) this.outbox.endStream(RecordType.Stdout, requestId)

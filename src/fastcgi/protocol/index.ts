@@ -1,5 +1,11 @@
 // Public API of the sans-IO FastCGI 1.0 codec (`tsgi/fastcgi/protocol`): constants, record and
 // name-value codecs, limits, and the two connection state machines (application and web server).
+
+export {
+  ApplicationConnection,
+  type ApplicationOptions,
+  type RequestInfo,
+} from './connection.js'
 export {
   FLAG_KEEP_CONN,
   HEADER_LEN,
@@ -14,9 +20,23 @@ export {
   ProtocolStatus,
   RecordType,
   Role,
-  VERSION_1,
   recordTypeName,
+  VERSION_1,
 } from './constants.js'
+export type * from './events.js'
+export { NEED_DATA } from './events.js'
+export { DEFAULT_LIMITS, type Limits, resolveLimits } from './limits.js'
+export {
+  decodeLength,
+  decodeParams,
+  encodeLength,
+  encodeParams,
+  lengthSize,
+  MAX_NAME_VALUE_LENGTH,
+  type Pair,
+  ParamsDecoder,
+} from './params.js'
+export { RecordReader } from './reader.js'
 export {
   concatBytes,
   decodeBeginRequestBody,
@@ -27,28 +47,9 @@ export {
   encodeRecord,
   encodeStream,
   encodeUnknownTypeBody,
-  paddingFor,
   type Padding,
+  paddingFor,
   type RecordHeader,
   type StreamOptions,
 } from './record.js'
-export {
-  MAX_NAME_VALUE_LENGTH,
-  ParamsDecoder,
-  decodeLength,
-  decodeParams,
-  encodeLength,
-  encodeParams,
-  lengthSize,
-  type Pair,
-} from './params.js'
-export { DEFAULT_LIMITS, resolveLimits, type Limits } from './limits.js'
-export { NEED_DATA } from './events.js'
-export type * from './events.js'
-export { RecordReader } from './reader.js'
-export {
-  ApplicationConnection,
-  type ApplicationOptions,
-  type RequestInfo,
-} from './connection.js'
 export { WebServerConnection, type WebServerOptions } from './web-server.js'

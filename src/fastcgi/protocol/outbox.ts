@@ -2,14 +2,7 @@
 // takeOutput() and writes in one writev/cork. Small records are coalesced into shared slabs;
 // large payloads are passed through as views (zero copy), split at 65535 bytes (F-05).
 import { HEADER_LEN, MAX_CONTENT_LENGTH, RecordType } from './constants.js'
-import {
-  checkEndRequest,
-  concatBytes,
-  paddingFor,
-  writeEndRequestBody,
-  writeHeader,
-  type Padding,
-} from './record.js'
+import { checkEndRequest, concatBytes, type Padding, paddingFor, writeEndRequestBody, writeHeader } from './record.js'
 
 /** Slab size: a typical response (header block, small body, END_REQUEST) fits in one. */
 const SLAB_SIZE = 16 * 1024

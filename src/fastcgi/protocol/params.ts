@@ -56,9 +56,7 @@ function checkLength(n: number): number {
 }
 
 /** Encode pairs (strings as UTF-8, or raw bytes) as one name-value block. */
-export function encodeParams(
-  pairs: Iterable<readonly [string | Uint8Array, string | Uint8Array]>,
-): Uint8Array {
+export function encodeParams(pairs: Iterable<readonly [string | Uint8Array, string | Uint8Array]>): Uint8Array {
   const parts: Uint8Array[] = []
   let size = 0
   for (const [name, value] of pairs) {
@@ -153,7 +151,8 @@ export class ParamsDecoder {
         break
       }
       const split = q + nameLength
-      const name = this.#hints === undefined ? decodeName(chunk, q, split) : this.#hints.name(this.pairs.length, chunk, q, split)
+      const name =
+        this.#hints === undefined ? decodeName(chunk, q, split) : this.#hints.name(this.pairs.length, chunk, q, split)
       this.pairs.push([name, text !== undefined ? text.slice(split, end) : decodeText(chunk, split, end)])
       p = end
     }

@@ -5,7 +5,7 @@ import { TsgiError } from '../../errors.js'
 import { ConnectionBase } from './base.js'
 import { FLAG_KEEP_CONN, MAX_REQUEST_ID, RecordType, Role, recordTypeName } from './constants.js'
 import type { WebServerEvent } from './events.js'
-import { resolveLimits, type Limits } from './limits.js'
+import { type Limits, resolveLimits } from './limits.js'
 import { decodeParams, encodeParams } from './params.js'
 import { decodeEndRequestBody, encodeBeginRequestBody, type Padding } from './record.js'
 
@@ -72,10 +72,7 @@ export class WebServerConnection extends ConnectionBase<WebServerEvent> {
   }
 
   /** Send name-value pairs (or an already encoded block) as PARAMS records. */
-  params(
-    requestId: number,
-    pairs: Iterable<readonly [string | Uint8Array, string | Uint8Array]> | Uint8Array,
-  ): void {
+  params(requestId: number, pairs: Iterable<readonly [string | Uint8Array, string | Uint8Array]> | Uint8Array): void {
     this.#open(requestId, 'params')
     const block = pairs instanceof Uint8Array ? pairs : encodeParams(pairs)
     this.outbox.stream(RecordType.Params, requestId, block)

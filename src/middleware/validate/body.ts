@@ -1,7 +1,7 @@
 // The validator's body wrapper (SPEC §5): checks every chunk on its way to the gateway, and that the
 // gateway closes the body (SPEC §5.3), which wsgiref can only check when the body is garbage-collected.
 import type { Body, Chunk } from '../../app.js'
-import { describe, violation, type Report } from './common.js'
+import { describe, type Report, violation } from './common.js'
 import type { Exchange } from './exchange.js'
 
 /** Watches that the gateway calls return(): a timer once iteration stopped, and the garbage collector. */
@@ -46,7 +46,8 @@ export class CloseWatch {
   }
 
   collected(): void {
-    if (!this.#closed) this.#fail("the body was garbage-collected but the gateway never called its return() (SPEC §5.3)")
+    if (!this.#closed)
+      this.#fail('the body was garbage-collected but the gateway never called its return() (SPEC §5.3)')
   }
 
   #fail(message: string): void {
@@ -66,7 +67,8 @@ export function wrapBody(body: unknown, exchange: Exchange, watch: CloseWatch): 
   }
   if (Array.isArray(body)) return checkArray(body, exchange)
   let wrapped: Body
-  if (typeof b[Symbol.asyncIterator] === 'function') wrapped = new AsyncBody(body as AsyncIterable<unknown>, exchange, watch)
+  if (typeof b[Symbol.asyncIterator] === 'function')
+    wrapped = new AsyncBody(body as AsyncIterable<unknown>, exchange, watch)
   else if (typeof b[Symbol.iterator] === 'function') wrapped = new SyncBody(body as Iterable<unknown>, exchange, watch)
   else throw violation(`the app returned ${describe(body)}, which is not iterable (SPEC §5.1)`)
   watch.watch(wrapped)

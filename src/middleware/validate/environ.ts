@@ -78,7 +78,8 @@ function checkRequest(env: Environ): void {
     throw violation(`REQUEST_METHOD must be an HTTP token, got ${show(env.REQUEST_METHOD)}`)
   }
   const script = env.SCRIPT_NAME
-  if (script !== '' && !script.startsWith('/')) throw violation(`SCRIPT_NAME must be '' or start with '/', got ${show(script)}`)
+  if (script !== '' && !script.startsWith('/'))
+    throw violation(`SCRIPT_NAME must be '' or start with '/', got ${show(script)}`)
   if (script === '/') throw violation(`SCRIPT_NAME must not be '/': make it '' and PATH_INFO '/' (SPEC §3.1)`)
   const path = env.PATH_INFO
   if (path !== '' && !path.startsWith('/')) throw violation(`PATH_INFO must be '' or start with '/', got ${show(path)}`)
@@ -135,8 +136,13 @@ function checkFastcgiKeys(env: Environ): void {
   }
   if (data !== undefined) checkInputStream('tsgi.fastcgi.data', data)
   const connection: unknown = env['tsgi.fastcgi.connection_id']
-  if (connection !== undefined && (role === undefined || !Number.isSafeInteger(connection) || (connection as number) < 1)) {
-    throw violation(`tsgi.fastcgi.connection_id must be a positive integer set with tsgi.fastcgi.role, got ${describe(connection)} (SPEC §3.4)`)
+  if (
+    connection !== undefined &&
+    (role === undefined || !Number.isSafeInteger(connection) || (connection as number) < 1)
+  ) {
+    throw violation(
+      `tsgi.fastcgi.connection_id must be a positive integer set with tsgi.fastcgi.role, got ${describe(connection)} (SPEC §3.4)`,
+    )
   }
 }
 

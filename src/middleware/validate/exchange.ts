@@ -64,15 +64,19 @@ export class Exchange {
     if (!this.#started) throw violation(`${source} produced a chunk before startResponse was called (SPEC §4)`)
     const size = chunkLength(chunk)
     if (size === 0) return
-    if (this.#method === 'HEAD') throw violation(`a HEAD response must have no body; ${source} produced ${size} bytes (SPEC §5.5)`)
+    if (this.#method === 'HEAD')
+      throw violation(`a HEAD response must have no body; ${source} produced ${size} bytes (SPEC §5.5)`)
     if (NO_BODY_STATUS.has(this.#code)) {
       throw violation(`a ${this.#code} response must have no body; ${source} produced ${size} bytes (SPEC §5.5)`)
     }
-    if (this.#localRedirect) throw violation('a local redirect (200 with Location: /path) must have an empty body (SPEC §5.7)')
+    if (this.#localRedirect)
+      throw violation('a local redirect (200 with Location: /path) must have an empty body (SPEC §5.7)')
     if (!this.#hasContentType) throw violation('a response with a body must have a Content-Type (SPEC §5.6)')
     this.bytes += size
     if (this.#declared !== undefined && this.bytes > this.#declared) {
-      throw violation(`the body is longer than its Content-Length of ${this.#declared}: ${this.bytes} bytes so far (SPEC §5.2)`)
+      throw violation(
+        `the body is longer than its Content-Length of ${this.#declared}: ${this.bytes} bytes so far (SPEC §5.2)`,
+      )
     }
   }
 
@@ -113,7 +117,8 @@ export class Exchange {
       const chunk = args[0]
       this.chunk(chunk, 'write()')
       const done: unknown = write(chunk)
-      if (!isThenable(done)) throw violation(`the gateway's write() must return a promise, got ${describe(done)} (SPEC §4.3)`)
+      if (!isThenable(done))
+        throw violation(`the gateway's write() must return a promise, got ${describe(done)} (SPEC §4.3)`)
       if (chunkLength(chunk) > 0) {
         done.then(
           () => (this.headersSent = true),
@@ -140,10 +145,13 @@ function checkResponseHeaders(code: number, headers: HeaderList): void {
   if (NO_BODY_STATUS.has(code) && count.has('content-type')) {
     throw violation(`a ${code} response must not have a Content-Type (SPEC §5.5)`)
   }
-  if (code === 204 && count.has('content-length')) throw violation('a 204 response must not have a Content-Length (SPEC §5.5)')
+  if (code === 204 && count.has('content-length'))
+    throw violation('a 204 response must not have a Content-Length (SPEC §5.5)')
   if (code !== 200 || location === undefined) return
   if (!/^\/(?!\/)/.test(location)) {
-    throw violation(`a 200 with Location must be a local redirect to an absolute path, got ${show(location)}; use a 3xx for a client redirect (SPEC §5.7)`)
+    throw violation(
+      `a 200 with Location must be a local redirect to an absolute path, got ${show(location)}; use a 3xx for a client redirect (SPEC §5.7)`,
+    )
   }
   if (headers.length > 1) throw violation('a local redirect must have no header but Location (SPEC §5.7)')
 }

@@ -23,7 +23,8 @@ class CheckedInput implements InputStream {
 
   read(...args: unknown[]): Promise<Uint8Array> {
     const name = this.#name
-    if (args.length > 1) throw violation(`${name}.read() takes at most one argument (size), got ${args.length} (SPEC §3.3)`)
+    if (args.length > 1)
+      throw violation(`${name}.read() takes at most one argument (size), got ${args.length} (SPEC §3.3)`)
     const size = args[0]
     if (size !== undefined && !(typeof size === 'number' && Number.isSafeInteger(size) && size >= 0)) {
       throw violation(`${name}.read() size must be a non-negative integer, got ${describe(size)} (SPEC §3.3)`)

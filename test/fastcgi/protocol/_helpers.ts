@@ -1,9 +1,9 @@
 // Shared helpers of the FastCGI protocol tests: hex, fixture segments, draining events.
 import { readFileSync } from 'node:fs'
 import {
-  NEED_DATA,
   type ApplicationConnection,
   type ApplicationEvent,
+  NEED_DATA,
   type WebServerConnection,
   type WebServerEvent,
 } from '../../../src/fastcgi/protocol/index.js'

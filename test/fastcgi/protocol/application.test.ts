@@ -2,13 +2,13 @@
 import { describe, expect, it } from 'vitest'
 import {
   ApplicationConnection,
+  type ApplicationOptions,
+  encodeParams,
   NEED_DATA,
   ProtocolStatus,
   RecordType,
   Role,
   WebServerConnection,
-  encodeParams,
-  type ApplicationOptions,
 } from '../../../src/fastcgi/protocol/index.js'
 import { ascii, concat, drain, fromHex, outputHex, rec, toHex } from './_helpers.js'
 
@@ -50,7 +50,12 @@ function records(bytes: Uint8Array): Array<[number, number]> {
 describe('request ids and management records (spec §3.3, §4)', () => {
   it('F-07: stray PARAMS, STDIN, DATA and ABORT records for unknown ids are ignored', () => {
     const { conn, events } = feed(
-      concat(params(7, encodeParams([['A', 'b']])), stdin(7, ascii('x')), rec(RecordType.Data, 9), rec(RecordType.AbortRequest, 3)),
+      concat(
+        params(7, encodeParams([['A', 'b']])),
+        stdin(7, ascii('x')),
+        rec(RecordType.Data, 9),
+        rec(RecordType.AbortRequest, 3),
+      ),
     )
     expect(events).toEqual([])
     expect(conn.outputSize).toBe(0)
@@ -104,23 +109,45 @@ describe('request ids and management records (spec §3.3, §4)', () => {
   it('F-09: an empty query gets an empty result; a query between records of a request is answered', () => {
     expect(outputHex(feed(rec(RecordType.GetValues, 0)).conn)).toBe('010a000000000000')
     const { conn, events } = feed(
-      concat(begin(1), params(1, encodeParams([['A', '1']])), rec(9, 0, encodeParams([['FCGI_MPXS_CONNS', '']])), params(1)),
+      concat(
+        begin(1),
+        params(1, encodeParams([['A', '1']])),
+        rec(9, 0, encodeParams([['FCGI_MPXS_CONNS', '']])),
+        params(1),
+      ),
     )
     expect(events).toMatchObject([{ type: 'request', params: [['A', '1']] }])
     expect(outputHex(conn)).toBe('010a000000120000' + '0f01' + toHex(ascii('FCGI_MPXS_CONNS')) + '30')
   })
 
   it('F-29: GET_VALUES reports the configured limits and multiplexing', () => {
-    const query = rec(9, 0, encodeParams([['FCGI_MAX_CONNS', ''], ['FCGI_MAX_REQS', ''], ['FCGI_MPXS_CONNS', '']]))
+    const query = rec(
+      9,
+      0,
+      encodeParams([
+        ['FCGI_MAX_CONNS', ''],
+        ['FCGI_MAX_REQS', ''],
+        ['FCGI_MPXS_CONNS', ''],
+      ]),
+    )
     const client = new WebServerConnection()
     client.receiveData(feed(query, { multiplex: true, maxConns: 8, maxReqs: 80 }).conn.takeOutputBytes())
     expect(drain(client)).toEqual([
-      { type: 'values', pairs: [['FCGI_MAX_CONNS', '8'], ['FCGI_MAX_REQS', '80'], ['FCGI_MPXS_CONNS', '1']] },
+      {
+        type: 'values',
+        pairs: [
+          ['FCGI_MAX_CONNS', '8'],
+          ['FCGI_MAX_REQS', '80'],
+          ['FCGI_MPXS_CONNS', '1'],
+        ],
+      },
     ])
   })
 
   it('F-10: an unknown management type (42, and 11 sent to us) gets UNKNOWN_TYPE; the connection stays usable', () => {
-    const { conn, events } = feed(concat(rec(42, 0), rec(RecordType.UnknownType, 0, new Uint8Array(8)), begin(1), params(1)))
+    const { conn, events } = feed(
+      concat(rec(42, 0), rec(RecordType.UnknownType, 0, new Uint8Array(8)), begin(1), params(1)),
+    )
     expect(events).toMatchObject([{ type: 'request', requestId: 1 }])
     expect(outputHex(conn)).toBe('010b0000000800002a00000000000000' + '010b0000000800000b00000000000000')
   })
@@ -202,7 +229,9 @@ describe('BEGIN_REQUEST, roles, KEEP_CONN (spec §5.1, §5.5)', () => {
   it('F-16: with MAX_REQS=N, request N+1 gets OVERLOADED and requests 1..N are unaffected', () => {
     const input = concat(...[1, 2, 3, 4, 5].flatMap((id) => [begin(id, 1, 1), params(id)]))
     const { conn, events } = feed(input, { multiplex: true, limits: { maxConcurrentRequests: 4 } })
-    expect(events.filter((e) => e.type === 'request').map((e) => e.type === 'request' && e.requestId)).toEqual([1, 2, 3, 4])
+    expect(events.filter((e) => e.type === 'request').map((e) => e.type === 'request' && e.requestId)).toEqual([
+      1, 2, 3, 4,
+    ])
     expect(events.at(-1)).toEqual({ type: 'rejected', requestId: 5, role: 1, keepConn: true, protocolStatus: 2 })
     expect(outputHex(conn)).toBe('01030005000800000000000002000000')
     conn.endRequest(2)
@@ -231,7 +260,9 @@ describe('streams per role (spec §6)', () => {
 
   it('F-19: all STDIN data is delivered whatever CONTENT_LENGTH says (the responder compares)', () => {
     const block = encodeParams([['CONTENT_LENGTH', '']])
-    const { events } = feed(concat(begin(1), params(1, block), params(1), stdin(1, ascii('chunk1')), stdin(1, ascii('chunk2')), stdin(1)))
+    const { events } = feed(
+      concat(begin(1), params(1, block), params(1), stdin(1, ascii('chunk1')), stdin(1, ascii('chunk2')), stdin(1)),
+    )
     expect(events.map((e) => ('data' in e ? new TextDecoder().decode(e.data) : e.type))).toEqual([
       'request',
       'chunk1',
@@ -247,11 +278,20 @@ describe('streams per role (spec §6)', () => {
     conn.stdout(1, ascii('Status: 204\r\n\r\n'))
     conn.stderr(1, ascii('warn'))
     conn.endRequest(1)
-    expect(records(conn.takeOutputBytes())).toEqual([[6, 1], [7, 1], [6, 1], [7, 1], [3, 1]])
+    expect(records(conn.takeOutputBytes())).toEqual([
+      [6, 1],
+      [7, 1],
+      [6, 1],
+      [7, 1],
+      [3, 1],
+    ])
     const quiet = feed(concat(begin(1), params(1))).conn
     quiet.stderr(1, EMPTY)
     quiet.endRequest(1)
-    expect(records(quiet.takeOutputBytes())).toEqual([[6, 1], [3, 1]])
+    expect(records(quiet.takeOutputBytes())).toEqual([
+      [6, 1],
+      [3, 1],
+    ])
   })
 
   it('F-21: STDOUT and STDERR may interleave; F-22: END_REQUEST is last and nothing follows it', () => {
@@ -262,7 +302,14 @@ describe('streams per role (spec §6)', () => {
     conn.endStderr(1)
     conn.endStdout(1)
     conn.endRequest(1, 0)
-    expect(records(conn.takeOutputBytes())).toEqual([[6, 1], [7, 1], [6, 1], [7, 1], [6, 1], [3, 1]])
+    expect(records(conn.takeOutputBytes())).toEqual([
+      [6, 1],
+      [7, 1],
+      [6, 1],
+      [7, 1],
+      [6, 1],
+      [3, 1],
+    ])
     for (const send of [
       () => conn.stdout(1, ascii('late')),
       () => conn.stderr(1, ascii('late')),
@@ -300,7 +347,10 @@ describe('streams per role (spec §6)', () => {
     ])
     expect(conn.request(1)).toMatchObject({ aborted: true })
     conn.endRequest(1)
-    expect(records(conn.takeOutputBytes())).toEqual([[6, 1], [3, 1]])
+    expect(records(conn.takeOutputBytes())).toEqual([
+      [6, 1],
+      [3, 1],
+    ])
     expect(errorCode(() => conn.endRequest(1))).toBe('ERR_INVALID_STATE')
   })
 
@@ -312,18 +362,34 @@ describe('streams per role (spec §6)', () => {
   })
 
   it('F-25: an Authorizer request is handed over at the end of PARAMS, with no STDIN at all', () => {
-    const { conn, events } = feed(concat(begin(1, Role.Authorizer), params(1, encodeParams([['REMOTE_USER', 'ann']])), params(1)))
+    const { conn, events } = feed(
+      concat(begin(1, Role.Authorizer), params(1, encodeParams([['REMOTE_USER', 'ann']])), params(1)),
+    )
     expect(events).toEqual([
       { type: 'request', requestId: 1, role: Role.Authorizer, keepConn: false, params: [['REMOTE_USER', 'ann']] },
     ])
     conn.stdout(1, ascii('Status: 200 OK\r\nVariable-FOO: bar\r\n\r\n'))
     conn.endRequest(1)
-    expect(records(conn.takeOutputBytes())).toEqual([[6, 1], [6, 1], [3, 1]])
+    expect(records(conn.takeOutputBytes())).toEqual([
+      [6, 1],
+      [6, 1],
+      [3, 1],
+    ])
   })
 
   it('F-26: a Filter request gets STDIN then DATA; DATA for other roles is ignored', () => {
     const data = (id: number, body: Uint8Array = EMPTY) => rec(RecordType.Data, id, body)
-    const filter = feed(concat(begin(1, Role.Filter), params(1), stdin(1, ascii('in')), stdin(1), data(1, ascii('file')), data(1), data(1, ascii('x'))))
+    const filter = feed(
+      concat(
+        begin(1, Role.Filter),
+        params(1),
+        stdin(1, ascii('in')),
+        stdin(1),
+        data(1, ascii('file')),
+        data(1),
+        data(1, ascii('x')),
+      ),
+    )
     expect(filter.events.map((e) => e.type)).toEqual(['request', 'stdin', 'stdin-end', 'data', 'data-end'])
     expect(filter.conn.request(1)).toMatchObject({ stdinEnded: true, dataEnded: true, role: 3 })
     const responder = feed(concat(begin(1), params(1), data(1, ascii('file')), data(1)))
@@ -334,7 +400,16 @@ describe('streams per role (spec §6)', () => {
 describe('security checklist (protocol.md §4)', () => {
   it('S-07: PARAMS in 1-byte records work, and records of a finished stream are ignored', () => {
     const block = encodeParams([['SCRIPT_NAME', '/x']])
-    const { events } = feed(concat(begin(1), ...Array.from(block, (b) => params(1, Uint8Array.of(b))), params(1), params(1, block), params(1), stdin(1)))
+    const { events } = feed(
+      concat(
+        begin(1),
+        ...Array.from(block, (b) => params(1, Uint8Array.of(b))),
+        params(1),
+        params(1, block),
+        params(1),
+        stdin(1),
+      ),
+    )
     expect(events).toEqual([
       { type: 'request', requestId: 1, role: 1, keepConn: false, params: [['SCRIPT_NAME', '/x']] },
       { type: 'stdin-end', requestId: 1 },
@@ -357,17 +432,15 @@ describe('security checklist (protocol.md §4)', () => {
   })
 
   it('S-10: STDIN after its empty terminator is ignored', () => {
-    const { events } = feed(concat(begin(1), params(1), stdin(1, ascii('a')), stdin(1), stdin(1, ascii('extra')), stdin(1)))
+    const { events } = feed(
+      concat(begin(1), params(1), stdin(1, ascii('a')), stdin(1), stdin(1, ascii('extra')), stdin(1)),
+    )
     expect(events.map((e) => e.type)).toEqual(['request', 'stdin', 'stdin-end'])
   })
 
   it('S-11: EOF after 4 header bytes, with content missing or in padding reports the open requests', () => {
     const prefix = concat(begin(1, 1, 1), params(1), stdin(1, ascii('part')))
-    const cuts = [
-      fromHex('01050001'),
-      fromHex('0105000100100000'),
-      fromHex('01050001000404006162636400'),
-    ]
+    const cuts = [fromHex('01050001'), fromHex('0105000100100000'), fromHex('01050001000404006162636400')]
     for (const cut of cuts) {
       const conn = new ApplicationConnection()
       conn.receiveData(concat(prefix, cut))
@@ -450,7 +523,9 @@ describe('senders and state', () => {
     conn.stdout(1, ascii('z'))
     conn.recycleOutput()
     conn.stdout(1, ascii('w'))
-    expect(toHex(conn.takeOutputBytes())).toBe('0106000100010700' + '7a00000000000000' + '0106000100010700' + '7700000000000000')
+    expect(toHex(conn.takeOutputBytes())).toBe(
+      '0106000100010700' + '7a00000000000000' + '0106000100010700' + '7700000000000000',
+    )
   })
 
   it('align8 pads every record it writes', () => {

@@ -7,15 +7,15 @@ import { describe, expect, it } from 'vitest'
 import { TsgiError } from '../../../src/errors.js'
 import {
   ApplicationConnection,
-  NEED_DATA,
-  Role,
-  ParamsDecoder,
-  WebServerConnection,
   decodeParams,
   encodeParams,
+  NEED_DATA,
   type Padding,
+  ParamsDecoder,
+  Role,
+  WebServerConnection,
 } from '../../../src/fastcgi/protocol/index.js'
-import { concat, normalize, rec, recordEnds, toHex, type AnyConnection, type AnyEvent } from './_helpers.js'
+import { type AnyConnection, type AnyEvent, concat, normalize, rec, recordEnds, toHex } from './_helpers.js'
 
 const RUN = { numRuns: 400, interruptAfterTimeLimit: 3000 }
 
@@ -71,7 +71,10 @@ function run(conn: AnyConnection, chunks: Uint8Array[], eof: boolean, respond = 
 }
 
 /** Random record sequences that reach deep states: mostly plausible records, some noise. */
-const id = fc.oneof({ weight: 4, arbitrary: fc.integer({ min: 1, max: 2 }) }, { weight: 1, arbitrary: fc.integer({ min: 0, max: 3 }) })
+const id = fc.oneof(
+  { weight: 4, arbitrary: fc.integer({ min: 1, max: 2 }) },
+  { weight: 1, arbitrary: fc.integer({ min: 0, max: 3 }) },
+)
 const pad = fc.oneof({ weight: 3, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.integer({ min: 1, max: 9 }) })
 const pairs = fc.array(fc.tuple(fc.string({ maxLength: 6 }), fc.string({ maxLength: 6 })), { maxLength: 3 })
 const maybeEmpty = (bytes: fc.Arbitrary<Uint8Array>) =>
@@ -91,8 +94,14 @@ const record = fc.oneof(
       .tuple(id, fc.constantFrom(1, 2, 3, 9), fc.constantFrom(0, 1), pad)
       .map(([i, role, flags, p]) => rec(1, i, Uint8Array.of(0, role, flags, 0, 0, 0, 0, 0), p)),
   },
-  { weight: 4, arbitrary: fc.tuple(id, maybeEmpty(pairs.map((p) => encodeParams(p))), pad).map(([i, c, p]) => rec(4, i, c, p)) },
-  { weight: 3, arbitrary: fc.tuple(id, maybeEmpty(fc.uint8Array({ maxLength: 20 })), pad).map(([i, c, p]) => rec(5, i, c, p)) },
+  {
+    weight: 4,
+    arbitrary: fc.tuple(id, maybeEmpty(pairs.map((p) => encodeParams(p))), pad).map(([i, c, p]) => rec(4, i, c, p)),
+  },
+  {
+    weight: 3,
+    arbitrary: fc.tuple(id, maybeEmpty(fc.uint8Array({ maxLength: 20 })), pad).map(([i, c, p]) => rec(5, i, c, p)),
+  },
   { weight: 1, arbitrary: fc.tuple(id, maybeEmpty(fc.uint8Array({ maxLength: 20 }))).map(([i, c]) => rec(8, i, c)) },
   { weight: 1, arbitrary: id.map((i) => rec(2, i)) },
   { weight: 1, arbitrary: pairs.map((p) => rec(9, 0, encodeParams(p))) },
@@ -109,7 +118,10 @@ const records = fc.array(record, { maxLength: 30 }).map((list) => concat(...list
 const appOptions = fc.record({
   multiplex: fc.boolean(),
   padding: fc.constantFrom<Padding>('none', 'align8'),
-  limits: fc.record({ maxConcurrentRequests: fc.integer({ min: 1, max: 3 }), maxParams: fc.integer({ min: 1, max: 5 }) }),
+  limits: fc.record({
+    maxConcurrentRequests: fc.integer({ min: 1, max: 3 }),
+    maxParams: fc.integer({ min: 1, max: 5 }),
+  }),
 })
 
 /** A web-server connection with requests 1..3 begun, PARAMS and STDIN ended. */
@@ -155,26 +167,46 @@ describe('fuzz: decoding never throws anything but TsgiError ERR_FCGI_*, whateve
 describe('fuzz: name-value decoding', () => {
   it('decodes raw byte pairs exactly like a TextDecoder per name and value, however split', () => {
     const utf8 = new TextDecoder()
-    const byte = fc.oneof(fc.integer({ min: 0x20, max: 0x7e }), fc.integer({ min: 0, max: 255 }), fc.constantFrom(0xc3, 0xa9, 0xe2, 0x82, 0xac, 0xf0, 0x9f, 0x80, 0xff))
+    const byte = fc.oneof(
+      fc.integer({ min: 0x20, max: 0x7e }),
+      fc.integer({ min: 0, max: 255 }),
+      fc.constantFrom(0xc3, 0xa9, 0xe2, 0x82, 0xac, 0xf0, 0x9f, 0x80, 0xff),
+    )
     const raw = fc.array(byte, { maxLength: 20 }).map((b) => Uint8Array.from(b))
     fc.assert(
-      fc.property(fc.array(fc.tuple(raw, raw), { maxLength: 8 }), fc.array(fc.nat(), { maxLength: 6 }), (pairs, cuts) => {
-        const block = encodeParams(pairs)
-        const expected = pairs.map(([n, v]) => [utf8.decode(n), utf8.decode(v)])
-        expect(decodeParams(block)).toEqual(expected)
-        const decoder = new ParamsDecoder()
-        for (const chunk of split(block, cuts)) decoder.push(chunk)
-        expect(decoder.end()).toEqual(expected)
-      }),
+      fc.property(
+        fc.array(fc.tuple(raw, raw), { maxLength: 8 }),
+        fc.array(fc.nat(), { maxLength: 6 }),
+        (pairs, cuts) => {
+          const block = encodeParams(pairs)
+          const expected = pairs.map(([n, v]) => [utf8.decode(n), utf8.decode(v)])
+          expect(decodeParams(block)).toEqual(expected)
+          const decoder = new ParamsDecoder()
+          for (const chunk of split(block, cuts)) decoder.push(chunk)
+          expect(decoder.end()).toEqual(expected)
+        },
+      ),
       RUN,
     )
   })
 })
 
 describe('fuzz: encode then decode round trips, split arbitrarily', () => {
-  const text = fc.oneof(fc.string({ unit: 'grapheme', maxLength: 12 }), fc.string({ unit: 'binary-ascii', maxLength: 12 }))
-  const bigText = fc.oneof(text, fc.integer({ min: 120, max: 70000 }).map((n) => 'v'.repeat(n)))
-  const body = fc.array(fc.oneof(fc.uint8Array({ maxLength: 40 }), fc.integer({ min: 1, max: 140000 }).map((n) => new Uint8Array(n).fill(n & 0xff))), { maxLength: 4 })
+  const text = fc.oneof(
+    fc.string({ unit: 'grapheme', maxLength: 12 }),
+    fc.string({ unit: 'binary-ascii', maxLength: 12 }),
+  )
+  const bigText = fc.oneof(
+    text,
+    fc.integer({ min: 120, max: 70000 }).map((n) => 'v'.repeat(n)),
+  )
+  const body = fc.array(
+    fc.oneof(
+      fc.uint8Array({ maxLength: 40 }),
+      fc.integer({ min: 1, max: 140000 }).map((n) => new Uint8Array(n).fill(n & 0xff)),
+    ),
+    { maxLength: 4 },
+  )
   const request = fc.record({
     id: fc.integer({ min: 1, max: 65535 }),
     role: fc.constantFrom<Role>(Role.Responder, Role.Authorizer, Role.Filter),
@@ -223,7 +255,13 @@ describe('fuzz: encode then decode round trips, split arbitrarily', () => {
     const write = fc.record({ stream: fc.constantFrom('stdout', 'stderr'), bytes: fc.uint8Array({ maxLength: 30 }) })
     fc.assert(
       fc.property(
-        fc.array(fc.oneof(write, fc.integer({ min: 1, max: 140000 }).map((n) => ({ stream: 'stdout', bytes: new Uint8Array(n).fill(7) }))), { maxLength: 6 }),
+        fc.array(
+          fc.oneof(
+            write,
+            fc.integer({ min: 1, max: 140000 }).map((n) => ({ stream: 'stdout', bytes: new Uint8Array(n).fill(7) })),
+          ),
+          { maxLength: 6 },
+        ),
         fc.integer({ min: -0x80000000, max: 0xffffffff }),
         fc.constantFrom<Padding>('none', 'align8'),
         fc.array(fc.nat(), { maxLength: 10 }),
@@ -239,10 +277,26 @@ describe('fuzz: encode then decode round trips, split arbitrarily', () => {
           const { events, error } = run(client, split(app.takeOutputBytes(), cuts), false)
           expect(error).toBeUndefined()
           const joined = joinPayloads(events) as Array<{ type: string; data?: string }>
-          const expectBytes = (stream: string) => toHex(concat(...writes.filter((w) => w.stream === stream).map((w) => w.bytes)))
-          expect(joined.filter((e) => e.type === 'stdout').map((e) => e.data).join('')).toBe(expectBytes('stdout'))
-          expect(joined.filter((e) => e.type === 'stderr').map((e) => e.data).join('')).toBe(expectBytes('stderr'))
-          expect(joined.at(-1)).toEqual({ type: 'end-request', requestId: 1, appStatus: appStatus >>> 0, protocolStatus: 0 })
+          const expectBytes = (stream: string) =>
+            toHex(concat(...writes.filter((w) => w.stream === stream).map((w) => w.bytes)))
+          expect(
+            joined
+              .filter((e) => e.type === 'stdout')
+              .map((e) => e.data)
+              .join(''),
+          ).toBe(expectBytes('stdout'))
+          expect(
+            joined
+              .filter((e) => e.type === 'stderr')
+              .map((e) => e.data)
+              .join(''),
+          ).toBe(expectBytes('stderr'))
+          expect(joined.at(-1)).toEqual({
+            type: 'end-request',
+            requestId: 1,
+            appStatus: appStatus >>> 0,
+            protocolStatus: 0,
+          })
           expect(joined.at(-2)?.type).toMatch(/-end$/)
         },
       ),

@@ -3,12 +3,12 @@ import { describe, expect, it } from 'vitest'
 import {
   ApplicationConnection,
   DEFAULT_LIMITS,
-  ParamsDecoder,
   decodeParams,
   encodeLength,
   encodeParams,
-  resolveLimits,
   type Limits,
+  ParamsDecoder,
+  resolveLimits,
 } from '../../../src/fastcgi/protocol/index.js'
 import { NameHints } from '../../../src/fastcgi/protocol/text.js'
 import { ascii, concat, drain, fromHex, rec, toHex } from './_helpers.js'
@@ -79,13 +79,35 @@ describe('name-value pairs (spec §3.4)', () => {
       decoder.push(encodeParams(pairs))
       return decoder.end()
     }
-    const first = decode([['REQUEST_METHOD', 'GET'], ['HTTP_HOST', 'a'], ['HTTP_X_A', '1']])
-    const second = decode([['REQUEST_METHOD', 'POST'], ['HTTP_HOST', 'b'], ['HTTP_X_B', '2']])
-    expect(second).toEqual([['REQUEST_METHOD', 'POST'], ['HTTP_HOST', 'b'], ['HTTP_X_B', '2']])
+    const first = decode([
+      ['REQUEST_METHOD', 'GET'],
+      ['HTTP_HOST', 'a'],
+      ['HTTP_X_A', '1'],
+    ])
+    const second = decode([
+      ['REQUEST_METHOD', 'POST'],
+      ['HTTP_HOST', 'b'],
+      ['HTTP_X_B', '2'],
+    ])
+    expect(second).toEqual([
+      ['REQUEST_METHOD', 'POST'],
+      ['HTTP_HOST', 'b'],
+      ['HTTP_X_B', '2'],
+    ])
     expect(second[0]![0]).toBe(first[0]![0])
     // Another layout at the same positions (other lengths, other order, a non-ASCII name): exact names.
-    const third = decode([['HTTP_X_B', '3'], ['\u00e9t\u00e9', '4'], ['REQUEST_METHOD', 'PUT'], ['Z', '5']])
-    expect(third).toEqual([['HTTP_X_B', '3'], ['\u00e9t\u00e9', '4'], ['REQUEST_METHOD', 'PUT'], ['Z', '5']])
+    const third = decode([
+      ['HTTP_X_B', '3'],
+      ['\u00e9t\u00e9', '4'],
+      ['REQUEST_METHOD', 'PUT'],
+      ['Z', '5'],
+    ])
+    expect(third).toEqual([
+      ['HTTP_X_B', '3'],
+      ['\u00e9t\u00e9', '4'],
+      ['REQUEST_METHOD', 'PUT'],
+      ['Z', '5'],
+    ])
     expect(decode([['HTTP_X_C', '6']])).toEqual([['HTTP_X_C', '6']])
   })
 
@@ -98,7 +120,12 @@ describe('name-value pairs (spec §3.4)', () => {
     ]
     const block = encodeParams(pairs)
     for (let cut = 0; cut <= block.length; cut++) expect(decodeSplit(block, [cut])).toEqual(pairs)
-    expect(decodeSplit(block, Array.from({ length: block.length }, (_, i) => i))).toEqual(pairs)
+    expect(
+      decodeSplit(
+        block,
+        Array.from({ length: block.length }, (_, i) => i),
+      ),
+    ).toEqual(pairs)
   })
 
   it('S-06, V-27: a length that overruns the stream is a deterministic protocol error', () => {
@@ -129,8 +156,22 @@ describe('name-value pairs (spec §3.4)', () => {
 
   it('S-05: a per-request PARAMS byte cap, a pair-count cap and a per-pair cap are enforced', () => {
     const limits = resolveLimits({ maxParamsBytes: 100, maxParams: 3, maxNameValueLength: 20 })
-    expect(decodeParams(encodeParams([['a', '1'], ['b', '2'], ['c', '3']]), limits)).toHaveLength(3)
-    const four = encodeParams([['a', '1'], ['b', '2'], ['c', '3'], ['d', '4']])
+    expect(
+      decodeParams(
+        encodeParams([
+          ['a', '1'],
+          ['b', '2'],
+          ['c', '3'],
+        ]),
+        limits,
+      ),
+    ).toHaveLength(3)
+    const four = encodeParams([
+      ['a', '1'],
+      ['b', '2'],
+      ['c', '3'],
+      ['d', '4'],
+    ])
     expect(errorOf(() => decodeParams(four, limits))).toMatchObject({
       code: 'ERR_FCGI_LIMIT',
       message: 'fcgi: more than 3 params',

@@ -2,10 +2,6 @@
 import { describe, expect, it } from 'vitest'
 import {
   ApplicationConnection,
-  MAX_CONTENT_LENGTH,
-  NEED_DATA,
-  RecordReader,
-  RecordType,
   decodeBeginRequestBody,
   decodeEndRequestBody,
   decodeHeader,
@@ -13,7 +9,11 @@ import {
   encodeEndRequestBody,
   encodeRecord,
   encodeStream,
+  MAX_CONTENT_LENGTH,
+  NEED_DATA,
   paddingFor,
+  RecordReader,
+  RecordType,
 } from '../../../src/fastcgi/protocol/index.js'
 import { ascii, concat, drain, fromHex, rec, recordEnds, toHex } from './_helpers.js'
 
@@ -70,7 +70,9 @@ describe('record layer (FastCGI spec §3.3)', () => {
     const payload = ascii('same payload')
     const results = [0, 7, 255].map((pad) => {
       const conn = ready()
-      conn.receiveData(concat(rec(RecordType.Stdin, 1, payload, pad, 0xff), rec(RecordType.Stdin, 1, new Uint8Array(0), pad)))
+      conn.receiveData(
+        concat(rec(RecordType.Stdin, 1, payload, pad, 0xff), rec(RecordType.Stdin, 1, new Uint8Array(0), pad)),
+      )
       return drain(conn).map((e) => ('data' in e ? toHex(e.data) : e.type))
     })
     expect(results[0]).toEqual([toHex(payload), 'stdin-end'])
@@ -128,7 +130,12 @@ describe('record layer (FastCGI spec §3.3)', () => {
     whole.receiveData(concat(BEGIN_1, rec(4, 1, block), PARAMS_END_1, rec(5, 1, body), rec(5, 1, new Uint8Array(0))))
     const wholeEvents = drain(whole)
     expect(events[0]).toEqual(wholeEvents[0])
-    expect(events[0]).toMatchObject({ params: [['REQUEST_METHOD', 'GET'], ['QUERY_STRING', 'a=1']] })
+    expect(events[0]).toMatchObject({
+      params: [
+        ['REQUEST_METHOD', 'GET'],
+        ['QUERY_STRING', 'a=1'],
+      ],
+    })
     const bodyOf = (list: typeof events) => concat(...list.flatMap((e) => (e.type === 'stdin' ? [e.data] : [])))
     expect(bodyOf(events)).toEqual(body)
     expect(bodyOf(wholeEvents)).toEqual(body)
@@ -152,7 +159,12 @@ describe('RecordReader', () => {
   it('gathers a record that straddles chunks into one buffer of exactly its size', () => {
     const record = concat(fromHex('0105000100050300'), ascii('hello'), new Uint8Array(3))
     const reader = new RecordReader()
-    for (const [from, to] of [[0, 3], [3, 10], [10, 12], [12, 16]] as const) {
+    for (const [from, to] of [
+      [0, 3],
+      [3, 10],
+      [10, 12],
+      [12, 16],
+    ] as const) {
       expect(reader.next()).toBe(false)
       reader.push(record.slice(from, to))
     }

@@ -4,11 +4,7 @@ import { describe, expect, it } from 'vitest'
 import { isTsgiError } from '../../../src/errors.js'
 import {
   ApplicationConnection,
-  NEED_DATA,
-  ParamsDecoder,
-  Role,
-  WebServerConnection,
-  RecordType,
+  type ApplicationOptions,
   decodeHeader,
   decodeLength,
   decodeParams,
@@ -16,12 +12,19 @@ import {
   encodeParams,
   encodeRecord,
   lengthSize,
+  NEED_DATA,
   type Padding,
-  type ApplicationOptions,
+  ParamsDecoder,
+  RecordType,
+  Role,
+  WebServerConnection,
 } from '../../../src/fastcgi/protocol/index.js'
 import {
+  type AnyConnection,
+  type AnyEvent,
   ascii,
   concat,
+  type DecodeSpec,
   drain,
   fromHex,
   fromSegments,
@@ -30,9 +33,6 @@ import {
   outputHex,
   recordEnds,
   toHex,
-  type AnyConnection,
-  type AnyEvent,
-  type DecodeSpec,
   type Vector,
 } from './_helpers.js'
 
@@ -44,9 +44,7 @@ function vectorBytes(id: string): Uint8Array {
 }
 
 function expectedEvents(spec: DecodeSpec): unknown[] {
-  return (spec.events ?? []).map((e) =>
-    'data' in e ? { ...e, data: toHex(fromSegments(e.data as never)) } : e,
-  )
+  return (spec.events ?? []).map((e) => ('data' in e ? { ...e, data: toHex(fromSegments(e.data as never)) } : e))
 }
 
 /** A connection in the state the vector needs (setup records fed, requests begun). */
@@ -130,9 +128,7 @@ function testConnectionVector(vector: Vector, spec: DecodeSpec): void {
   it('decodes with trailing bytes, which stay buffered and parse as the next record', () => {
     const conn = connect(spec)
     // The next record: an empty GET_VALUES to the application, an UNKNOWN_TYPE to the web server.
-    const next = fromHex(
-      spec.side === 'application' ? '0109000000000000' : '010b0000000800006300000000000000',
-    )
+    const next = fromHex(spec.side === 'application' ? '0109000000000000' : '010b0000000800006300000000000000')
     const { events, error } = feedWhole(conn, concat(input, next.subarray(0, 7)))
     expect(normalize(events)).toEqual(expected)
     checkError(error, spec.error)
@@ -211,7 +207,12 @@ describe('golden vectors: decoding', () => {
 })
 
 /** A web-server connection with request `id` begun and its PARAMS and STDIN ended as asked. */
-function client(padding: Padding = 'none', id = 1, ended: 'begun' | 'params' | 'stdin' = 'begun', role: number = Role.Responder) {
+function client(
+  padding: Padding = 'none',
+  id = 1,
+  ended: 'begun' | 'params' | 'stdin' = 'begun',
+  role: number = Role.Responder,
+) {
   const conn = new WebServerConnection({ padding })
   conn.beginRequest(id, role, false)
   if (ended !== 'begun') conn.endParams(id)
@@ -316,16 +317,13 @@ const encoders: Record<string, () => Uint8Array> = {
     c.endRequest(1, 3)
     return c.takeOutputBytes()
   },
-  'V-20': () =>
-    replyTo(
-      { multiplex: true, limits: { maxConcurrentRequests: 4 } },
-      [1, 2, 3, 4, 5].map(begin).join(''),
-    ),
+  'V-20': () => replyTo({ multiplex: true, limits: { maxConcurrentRequests: 4 } }, [1, 2, 3, 4, 5].map(begin).join('')),
   'V-21': () => replyTo({}, '01010001000800000009000000000000'),
   'V-22': () => replyTo({}, '012a000000000000'),
   'V-23': () => replyTo({}, begin(1) + begin(2)),
   // Go's reply to a query for FCGI_MPXS_CONNS, without Go's extra empty record (the 4th segment).
-  'V-24': () => replyTo({ multiplex: true, padding: 'align8' }, '0109000000110000' + '0f00464347495f4d5058535f434f4e4e53'),
+  'V-24': () =>
+    replyTo({ multiplex: true, padding: 'align8' }, '0109000000110000' + '0f00464347495f4d5058535f434f4e4e53'),
   'V-25': () => replyTo({ maxConns: 1, maxReqs: 1, padding: 'align8' }, toHex(vectorBytes('V-28'))),
   'V-26': () => {
     const c = client('align8', 300, 'params')

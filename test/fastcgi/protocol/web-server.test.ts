@@ -1,11 +1,6 @@
 // The web-server side (a FastCGI client), alone and talking to the application side.
 import { describe, expect, it } from 'vitest'
-import {
-  ApplicationConnection,
-  RecordType,
-  Role,
-  WebServerConnection,
-} from '../../../src/fastcgi/protocol/index.js'
+import { ApplicationConnection, RecordType, Role, WebServerConnection } from '../../../src/fastcgi/protocol/index.js'
 import { ascii, concat, drain, fromHex, rec, toHex } from './_helpers.js'
 
 function errorCode(fn: () => unknown): string | undefined {
@@ -42,8 +37,13 @@ describe('WebServerConnection', () => {
     expect(errorCode(() => conn.data(1, ascii('x')))).toBe('ERR_INVALID_STATE') // not a Filter
     for (const id of [0, 65536, 1.5]) expect(errorCode(() => conn.beginRequest(id))).toBe('ERR_INVALID_ARGUMENT')
     expect(toHex(conn.takeOutputBytes())).toBe(
-      '01010001000800000001000000000000' + '0104000100040000' + '01014162' + '0104000100000000' +
-        '0105000100040000' + toHex(ascii('body')) + '0105000100000000',
+      '01010001000800000001000000000000' +
+        '0104000100040000' +
+        '01014162' +
+        '0104000100000000' +
+        '0105000100040000' +
+        toHex(ascii('body')) +
+        '0105000100000000',
     )
   })
 
@@ -91,7 +91,9 @@ describe('WebServerConnection', () => {
     conn.takeOutput()
     conn.abortRequest(1)
     conn.getValues(['FCGI_MPXS_CONNS'])
-    expect(toHex(conn.takeOutputBytes())).toBe('0102000100000000' + '0109000000110000' + '0f00' + toHex(ascii('FCGI_MPXS_CONNS')))
+    expect(toHex(conn.takeOutputBytes())).toBe(
+      '0102000100000000' + '0109000000110000' + '0f00' + toHex(ascii('FCGI_MPXS_CONNS')),
+    )
     expect(conn.isActive(1)).toBe(true)
     expect(errorCode(() => conn.abortRequest(2))).toBe('ERR_INVALID_STATE')
   })
@@ -109,7 +111,11 @@ describe('WebServerConnection', () => {
 
 describe('web server and application talking', () => {
   /** Move bytes both ways until neither side has output; collect each side's events. */
-  function pump(client: WebServerConnection, app: ApplicationConnection, onApp: (e: ReturnType<typeof drain>[number]) => void) {
+  function pump(
+    client: WebServerConnection,
+    app: ApplicationConnection,
+    onApp: (e: ReturnType<typeof drain>[number]) => void,
+  ) {
     const clientEvents: ReturnType<typeof drain> = []
     for (let round = 0; round < 100 && (client.outputSize > 0 || app.outputSize > 0); round++) {
       for (const chunk of client.takeOutput()) app.receiveData(chunk)
@@ -129,7 +135,10 @@ describe('web server and application talking', () => {
     const seen = new Map<number, { params: unknown; body: Uint8Array[] }>()
     for (const id of [1, 2, 3]) {
       client.beginRequest(id, Role.Responder, true)
-      client.params(id, [['ID', String(id)], ['PAD', 'x'.repeat(70000 * (id - 1))]])
+      client.params(id, [
+        ['ID', String(id)],
+        ['PAD', 'x'.repeat(70000 * (id - 1))],
+      ])
     }
     for (const id of [3, 1, 2]) {
       client.endParams(id)
