@@ -1,4 +1,4 @@
-// Decode throughput of the sans-IO FastCGI codec (src/fastcgi/protocol): STDIN MB/s with 64 KiB
+// Decode throughput of the sans-IO FastCGI codec (src/protocol/fastcgi): STDIN MB/s with 64 KiB
 // records, and PARAMS blocks/s for a typical nginx request. Median of several rounds, indicative only.
 // Run: npx tsx bench/parser.ts   (env: ROUNDS=7, ROUND_MS=300)
 import { availableParallelism, cpus } from 'node:os'
@@ -11,7 +11,7 @@ import {
   ParamsDecoder,
   RecordType,
   WebServerConnection,
-} from '../src/fastcgi/protocol/index.js'
+} from '../src/protocol/fastcgi/index.js'
 
 const ROUNDS = Number(process.env.ROUNDS ?? 7)
 const ROUND_MS = Number(process.env.ROUND_MS ?? 300)

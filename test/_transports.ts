@@ -9,13 +9,13 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { build } from 'esbuild'
 import type { HeaderList } from '../src/app.js'
-import { buildEnviron } from '../src/cgi/environ.js'
+import { buildEnviron } from '../src/protocol/cgi/environ.js'
 import { type ResponseSink, runApp } from '../src/core/engine.js'
 import { BodyInput } from '../src/core/input.js'
-import { FastcgiClient } from '../src/fastcgi/client.js'
-import { parseHead } from '../src/fastcgi/client-head.js'
-import { type FastcgiServer, serveFastcgi } from '../src/fastcgi/index.js'
-import { serve } from '../src/server/index.js'
+import { FastcgiClient } from '../src/hosts/fastcgi/client.js'
+import { parseHead } from '../src/hosts/fastcgi/head.js'
+import { type FastcgiServer, serveFastcgi } from '../src/gateways/fastcgi/index.js'
+import { serve } from '../src/gateways/http/index.js'
 import conformanceApp from './fixtures/conformance-app.js'
 
 export const ROOT = resolve(import.meta.dirname, '..')
@@ -203,7 +203,7 @@ export async function bundles(): Promise<{ cgi: string; auto: string; module: st
         outfile: join(dir, 'cgi.cjs'),
         stdin: {
           ...entry(''),
-          contents: `import { runCgi } from './src/cgi/run.js'\nimport app from ${JSON.stringify(APP_PATH)}\nvoid runCgi(app)\n`,
+          contents: `import { runCgi } from './src/gateways/cgi/run.js'\nimport app from ${JSON.stringify(APP_PATH)}\nvoid runCgi(app)\n`,
         },
       }),
       build({
@@ -211,7 +211,7 @@ export async function bundles(): Promise<{ cgi: string; auto: string; module: st
         format: 'cjs',
         outfile: join(dir, 'auto.cjs'),
         stdin: entry(
-          `import { serveAuto } from './src/fastcgi/auto.js'\nvoid serveAuto(app, { log: (m) => process.stderr.write(m + '\\n') })\n`,
+          `import { serveAuto } from './src/gateways/auto.js'\nvoid serveAuto(app, { log: (m) => process.stderr.write(m + '\\n') })\n`,
         ),
       }),
       build({

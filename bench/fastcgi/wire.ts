@@ -7,7 +7,7 @@ import {
   RecordType,
   Role,
   WebServerConnection,
-} from '../../src/fastcgi/protocol/index.js'
+} from '../../src/protocol/fastcgi/index.js'
 
 /** A request as the generator needs it: bytes to send, a body sent afterwards (bulk) or not. */
 export interface RequestSpec {

@@ -4,7 +4,7 @@ import { realpathSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { type ParseArgsConfig, parseArgs } from 'node:util'
 import { isTsgiError, TsgiError } from '../errors.js'
-import { VERSION } from '../server/version.js'
+import { VERSION } from '../version.js'
 import { loadApp } from './load.js'
 import { USAGE } from './usage.js'
 
@@ -34,7 +34,7 @@ const COMMANDS: Record<string, Command> = {
     options: { ...EXPORT, host: { type: 'string' }, port: { type: 'string' } },
     async run(appPath, values, io) {
       const port = parsePort(values.port)
-      const { serveUntilStopped } = await import('./serve.js')
+      const { serveUntilStopped } = await import('./commands/serve.js')
       const app = await loadApp(appPath, { exportName: str(values.export), cwd: io.cwd })
       return serveUntilStopped(app, { host: str(values.host) ?? '127.0.0.1', port, appPath }, io)
     },
@@ -44,7 +44,7 @@ const COMMANDS: Record<string, Command> = {
     extraArgs: true,
     async run(appPath, values, io) {
       // Imported before the app: cgi/run.js scrubs HTTP_PROXY from process.env at load (httpoxy, S-01).
-      const { runCgi } = await import('../cgi/run.js')
+      const { runCgi } = await import('../gateways/cgi/run.js')
       const app = await loadApp(appPath, { exportName: str(values.export), cwd: io.cwd })
       return runCgi(app, { scriptPath: appPath, ...(values.nph === true ? { nph: true } : {}) })
     },
@@ -60,8 +60,8 @@ const COMMANDS: Record<string, Command> = {
     },
     async run(appPath, values, io) {
       // Loaded before the app: in the CGI fallback, cgi/run.js must scrub HTTP_PROXY first (S-01).
-      if (values.listen === undefined && process.env.REQUEST_METHOD !== undefined) await import('../cgi/run.js')
-      const { fastcgiUntilStopped } = await import('./fastcgi.js')
+      if (values.listen === undefined && process.env.REQUEST_METHOD !== undefined) await import('../gateways/cgi/run.js')
+      const { fastcgiUntilStopped } = await import('./commands/fastcgi.js')
       const app = await loadApp(appPath, { exportName: str(values.export), cwd: io.cwd })
       return fastcgiUntilStopped(
         app,

@@ -134,7 +134,7 @@ describe('commands', () => {
   })
 
   it('serve: a busy port is reported, exit 1', async () => {
-    const { serve } = await import('../../src/server/index.js')
+    const { serve } = await import('../../src/gateways/http/index.js')
     const busy = await serve(await loadApp('app.js', { cwd: fixtures }), { port: 0, log: false })
     try {
       const { code, stderr } = await run(['serve', 'app.js', '--port', String(busy.port)])

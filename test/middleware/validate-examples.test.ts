@@ -10,7 +10,7 @@ import upper, { upperware } from '../../examples/upper.js'
 import type { App, Environ, StartResponse } from '../../src/app.js'
 import { runApp } from '../../src/core/engine.js'
 import { type ValidateOptions, validate } from '../../src/middleware/index.js'
-import { type DevServer, serve as serveHttp } from '../../src/server/index.js'
+import { type DevServer, serve as serveHttp } from '../../src/gateways/http/index.js'
 import { bodyText, makeEnviron, recordingSink } from '../_helpers/fake-gateway.js'
 import { gateway, serve } from './_fake-gateway.js'
 

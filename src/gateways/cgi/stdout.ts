@@ -1,0 +1,154 @@
+// The CGI response sink: writes the head and each body chunk to stdout as the engine hands them over,
+// waits on backpressure, and takes EPIPE/ECONNRESET to mean the web server went away.
+import { writeSync } from 'node:fs'
+import type { Writable } from 'node:stream'
+import type { ErrorStream, HeaderList } from '../../app.js'
+import type { ResponseSink } from '../../core/engine.js'
+import { type CgiHeadOptions, encodeLatin1, formatCgiHead } from '../../protocol/cgi/head.js'
+
+// The web server closed our stdout (client gone, script timeout): routine, not a failure of ours.
+const GONE = new Set(['EPIPE', 'ECONNRESET', 'ERR_STREAM_DESTROYED', 'ERR_STREAM_WRITE_AFTER_END'])
+
+/**
+ * Where the bytes go: a file descriptor written with writeSync, or a Writable. The descriptor path
+ * skips building process.stdout (a net.Socket for a pipe: ~1.4 ms of a ~25 ms CGI start). Node writes
+ * to stdout pipes and files synchronously on Linux anyway, so blocking on a full pipe is no change.
+ * Web servers hand CGI scripts a blocking pipe (libuv and APR set the child's end so); if the
+ * descriptor is non-blocking after all (EAGAIN), the rest goes through the stream.
+ */
+/** Body bytes written synchronously before the sink lets the event loop run. */
+const YIELD_BYTES = 1024 * 1024
+
+export type Output = { fd: number; fallback: () => Writable } | { stream: Writable }
+
+export class StdoutSink implements ResponseSink {
+  /** stdout is unusable: nothing more is written. */
+  gone = false
+  /** The response could not be delivered whole (a write failed, or the engine aborted after the head). */
+  failed = false
+  #fd: number | undefined
+  #fallback: (() => Writable) | undefined
+  #out: Writable | undefined
+  readonly #errors: ErrorStream
+  readonly #onGone: () => void
+  readonly #headOptions: CgiHeadOptions
+  #last: Promise<void> | undefined
+  #sinceYield = 0
+
+  constructor(output: Output, errors: ErrorStream, onGone: () => void, headOptions: CgiHeadOptions) {
+    if ('fd' in output) {
+      this.#fd = output.fd
+      this.#fallback = output.fallback
+    } else {
+      this.#useStream(output.stream)
+    }
+    this.#errors = errors
+    this.#onGone = onGone
+    this.#headOptions = headOptions
+  }
+
+  head(status: number, reason: string, headers: HeaderList): Promise<void> | undefined {
+    return this.#write(encodeLatin1(formatCgiHead(status, reason, headers, this.#headOptions)))
+  }
+
+  body(chunk: Uint8Array): Promise<void> | undefined {
+    const wait = this.#write(chunk)
+    if (wait !== undefined) return wait
+    // Synchronous writes never return to the event loop: a long body would starve signal delivery
+    // (mod_cgid's SIGTERM on client abort) and timers. Yield once per YIELD_BYTES.
+    this.#sinceYield += chunk.byteLength
+    if (this.#sinceYield < YIELD_BYTES) return undefined
+    this.#sinceYield = 0
+    return new Promise((resolve) => setImmediate(resolve))
+  }
+
+  end(): void {}
+
+  abort(): void {
+    // The engine logged the app's error. All CGI can do now is stop short and exit non-zero (C-20).
+    this.failed = true
+    this.#errors.write('cgi: the response was cut short after its head was sent\n')
+  }
+
+  /** Resolves once every byte written so far was handed to the OS, or stdout failed. */
+  async settled(): Promise<void> {
+    if (this.#last !== undefined) await this.#last
+  }
+
+  #write(bytes: Uint8Array): Promise<void> | undefined {
+    if (this.gone) return undefined
+    if (this.#fd !== undefined) {
+      const rest = this.#writeFd(this.#fd, bytes)
+      if (rest === undefined) return undefined
+      bytes = rest
+    }
+    return this.#writeStream(this.#out!, bytes)
+  }
+
+  /** Writes all of `bytes` to the descriptor; returns what is left when it must switch to the stream. */
+  #writeFd(fd: number, bytes: Uint8Array): Uint8Array | undefined {
+    let offset = 0
+    try {
+      while (offset < bytes.byteLength) offset += writeSync(fd, bytes, offset)
+      return undefined
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') {
+        this.#lost(err as NodeJS.ErrnoException)
+        return undefined
+      }
+      this.#fd = undefined
+      this.#useStream(this.#fallback!())
+      return bytes.subarray(offset)
+    }
+  }
+
+  #useStream(out: Writable): void {
+    this.#out = out
+    // Kept for the life of the process: an EPIPE may surface after the last write.
+    out.on('error', (err: NodeJS.ErrnoException) => this.#lost(err))
+  }
+
+  #writeStream(out: Writable, bytes: Uint8Array): Promise<void> | undefined {
+    let ok = true
+    this.#last = new Promise<void>((resolve) => {
+      ok = out.write(bytes, () => resolve())
+    })
+    if (ok || this.gone) return undefined
+    return new Promise<void>((resolve) => {
+      const done = (): void => {
+        out.off('drain', done)
+        out.off('error', done)
+        out.off('close', done)
+        resolve()
+      }
+      out.on('drain', done)
+      out.on('error', done)
+      out.on('close', done)
+    })
+  }
+
+  #lost(err: NodeJS.ErrnoException): void {
+    if (this.gone) return
+    this.gone = true
+    if (err.code === undefined || !GONE.has(err.code)) {
+      this.failed = true
+      this.#errors.write(`cgi: writing the response failed: ${err.message}\n`)
+    }
+    // Stop the app: tsgi.signal fires, the engine stops pulling the body and closes it.
+    this.#onGone()
+  }
+}
+
+/** Writes a message, ignoring a stream that is already broken (stderr may be closed too). */
+export function writeQuietly(stream: Writable, message: string): void {
+  try {
+    if (!stream.destroyed) stream.write(message)
+  } catch {
+    // Nothing left to report to.
+  }
+}
+
+/** An error for the log: its stack when it has one. */
+export function describe(err: unknown): string {
+  return err instanceof Error ? (err.stack ?? `${err.name}: ${err.message}`) : String(err)
+}

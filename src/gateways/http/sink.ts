@@ -1,0 +1,154 @@
+// The dev server's ResponseSink: the engine's head/body/end/abort onto a node:http ServerResponse, with
+// 'drain' backpressure, plus the hold-back that spots an RFC 3875 §6.2.2 local redirect.
+import type { ServerResponse } from 'node:http'
+import type { HeaderList } from '../../app.js'
+import type { ResponseSink } from '../../core/engine.js'
+import { SERVER_SOFTWARE } from '../../version.js'
+
+interface Head {
+  status: number
+  reason: string
+  headers: HeaderList
+}
+
+export class NodeSink implements ResponseSink {
+  /** Set when the response was a local redirect: the Location to re-dispatch to. Nothing was sent. */
+  localRedirect: string | undefined
+  #held: Head | undefined
+  #hasLength = false
+
+  /** `gone` fires tsgi.signal: a client that left is not an app failure, so writes then just stop. */
+  constructor(
+    private readonly res: ServerResponse,
+    private readonly gone: () => void,
+  ) {}
+
+  head(status: number, reason: string, headers: HeaderList): void {
+    // RFC 3875 §6.2.2: 200 + a Location that is an absolute path + no body is a local redirect. The body
+    // is not known yet, so hold the head back until the first body byte or the end decides.
+    if (status === 200 && isLocalPath(location(headers))) {
+      this.#held = { status, reason, headers }
+      return
+    }
+    this.#writeHead({ status, reason, headers })
+  }
+
+  body(chunk: Uint8Array): void | Promise<void> {
+    this.#flushHeld()
+    const res = this.res
+    if (res.destroyed) return this.gone()
+    if (res.write(chunk)) return
+    return new Promise((resolve) => {
+      const done = (): void => {
+        res.off('drain', done)
+        res.off('close', onClose)
+        resolve()
+      }
+      const onClose = (): void => {
+        this.gone()
+        done()
+      }
+      res.on('drain', done)
+      res.on('close', onClose)
+    })
+  }
+
+  end(): Promise<void> {
+    if (this.#held) {
+      this.localRedirect = location(this.#held.headers)
+      this.#held = undefined
+      return Promise.resolve()
+    }
+    const res = this.res
+    return new Promise((resolve) => {
+      if (res.destroyed) return resolve()
+      // 'finish' when the last byte is handed to the OS; 'close' if the client left first.
+      const done = (): void => {
+        res.off('finish', done)
+        res.off('close', done)
+        resolve()
+      }
+      res.on('finish', done)
+      res.on('close', done)
+      res.end()
+    })
+  }
+
+  abort(): void {
+    // Nothing reached the client while a head was held back: it can still get a clean 500.
+    if (this.#held) {
+      this.#held = undefined
+      sendPlain(this.res, 500)
+      return
+    }
+    // Otherwise the client must see a broken response, never a complete-looking one.
+    const socket = this.res.socket
+    if (socket === null || socket.destroyed) return void this.res.destroy()
+    if (this.#closeDelimited()) {
+      // The body ends where the connection closes (HTTP/1.0 client, no Content-Length): a FIN would
+      // pass for a complete body, so reset. The client may lose bytes still in flight: it was failing.
+      socket.resetAndDestroy()
+    } else {
+      // Chunked or Content-Length framing: flush what was written, then close. The missing last chunk
+      // or the short body is what the client sees as the failure.
+      socket.destroySoon()
+    }
+  }
+
+  #closeDelimited(): boolean {
+    return !this.res.chunkedEncoding && !this.#hasLength
+  }
+
+  #flushHeld(): void {
+    if (this.#held) {
+      this.#writeHead(this.#held)
+      this.#held = undefined
+    }
+  }
+
+  #writeHead({ status, reason, headers }: Head): void {
+    const flat: string[] = []
+    let hasServer = false
+    for (const [name, value] of headers) {
+      flat.push(name, value)
+      const lower = name.toLowerCase()
+      if (lower === 'server') hasServer = true
+      else if (lower === 'content-length') this.#hasLength = true
+    }
+    // wsgiref's simple_server names itself too; node:http adds Date.
+    if (!hasServer) flat.push('Server', SERVER_SOFTWARE)
+    this.res.writeHead(status, reason, flat)
+  }
+}
+
+/** A complete plain-text response written by the server itself (bad target, redirect loop, ...). */
+export function sendPlain(res: ServerResponse, status: number): number {
+  if (res.headersSent || res.destroyed) {
+    res.destroy()
+    return 0
+  }
+  const body = Buffer.from(`${reasonOf(status)}\n`)
+  res.writeHead(status, reasonOf(status), [
+    'Content-Type',
+    'text/plain; charset=utf-8',
+    'Content-Length',
+    String(body.byteLength),
+    'Server',
+    SERVER_SOFTWARE,
+  ])
+  res.end(body)
+  return body.byteLength
+}
+
+function reasonOf(status: number): string {
+  return { 400: 'Bad Request', 404: 'Not Found', 500: 'Internal Server Error' }[status] ?? 'Error'
+}
+
+function location(headers: HeaderList): string | undefined {
+  return headers.find(([name]) => name.toLowerCase() === 'location')?.[1]
+}
+
+/** An abs-path (`/x`), not a network-path reference (`//host/x`, a client redirect: golang/go#78767). */
+function isLocalPath(value: string | undefined): value is string {
+  return value !== undefined && value.startsWith('/') && !value.startsWith('//')
+}

@@ -1,0 +1,258 @@
+// Builds a TSGI environ from CGI meta-variables (RFC 3875 §4.1): process.env in CGI mode, FastCGI PARAMS
+// pairs, or the dev server's synthesised variables. One builder for every gateway, so they agree on every rule.
+// Pure: no node:* imports, no process.
+import type { Environ, ErrorStream, FastcgiRole, InputStream } from '../../app.js'
+import { TsgiError } from '../../errors.js'
+
+/** process.env-like record (CGI) or ordered name/value pairs that may repeat a name (FastCGI PARAMS). */
+export type CgiVars = Readonly<Record<string, string | undefined>> | ReadonlyArray<readonly [string, string]>
+
+/** What the gateway itself supplies: the `tsgi.*` keys (SPEC §3.2, §3.3). */
+export interface GatewayKeys {
+  /**
+   * The request body, or a factory given the parsed CONTENT_LENGTH (undefined: absent, read to EOF).
+   * The factory form lets a gateway size its BodyInput without parsing CONTENT_LENGTH twice.
+   */
+  input: InputStream | ((contentLength: number | undefined) => InputStream)
+  errors: ErrorStream
+  /**
+   * tsgi.signal, or an object whose `signal` getter makes it on first read (LazyAbort): the environ then
+   * gets an enumerable accessor, shared by every request, that asks that object.
+   */
+  signal: AbortSignal | SignalSource
+  multithread: boolean
+  multiprocess: boolean
+  runOnce: boolean
+  /** Overrides the scheme derived from HTTPS / REQUEST_SCHEME (the dev server knows its listener). */
+  urlScheme?: 'http' | 'https'
+  /** `tsgi.fastcgi.role` (SPEC §3.4). */
+  fastcgiRole?: FastcgiRole
+  /** `tsgi.fastcgi.data`: the Filter role's DATA stream (SPEC §3.4). */
+  fastcgiData?: InputStream
+  /** Extension keys (`x.y` names); undefined values are skipped. */
+  extras?: Readonly<Record<string, unknown>>
+}
+
+// RFC 3875 §4.1: "a meta-variable with a zero-length value is NULL" and NULL equals unset. For these
+// optional variables an empty value is dropped, so '' and absent behave the same (C-03); nginx sends
+// CONTENT_TYPE='' on every GET. HTTP_* values stay: an empty header value is a real value.
+const OPTIONAL_META = new Set([
+  'AUTH_TYPE',
+  'CONTENT_TYPE',
+  'GATEWAY_INTERFACE',
+  'PATH_TRANSLATED',
+  'REMOTE_ADDR',
+  'REMOTE_HOST',
+  'REMOTE_IDENT',
+  'REMOTE_USER',
+  'SERVER_SOFTWARE',
+])
+
+// RFC 9110 §5.6.2 token: REQUEST_METHOD is a token (RFC 3875 §4.1.12 extension-method).
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/
+const DIGITS = /^[0-9]+$/
+
+/**
+ * Builds the environ (SPEC §3). Throws TsgiError ERR_CGI_ENVIRONMENT (500) without a usable REQUEST_METHOD
+ * and ERR_CGI_BAD_CONTENT_LENGTH (400) for a CONTENT_LENGTH that is not digits.
+ *
+ * Decisions (each tested in test/cgi/environ.test.ts):
+ * - SERVER_PROTOCOL missing or '' becomes 'HTTP/1.0': RFC 3875 §4.1.16 makes it the server's duty, but
+ *   `cgi-fcgi` and hand-run scripts omit it, and HTTP/1.0 is the version every client understands.
+ * - SCRIPT_NAME '/' becomes '' and, when SCRIPT_NAME is '', PATH_INFO gets a leading '/' (so '' becomes '/').
+ *   Otherwise PATH_INFO '' stays '' (the app's root without a trailing slash). This satisfies both
+ *   PEP 3333 and Rack::Lint ("SCRIPT_NAME must not be /", "PATH_INFO should be / if SCRIPT_NAME is empty").
+ * - PATH_INFO is taken as the server decoded it (RFC 3875 §4.1.5): `%2F` arrives as '/', and bytes that
+ *   are not UTF-8 arrive as U+FFFD because Node decodes the environment as UTF-8. REQUEST_URI, when the
+ *   server sends it, is still percent-encoded and is the byte-exact source for routing (S-23).
+ * - No path arithmetic between SCRIPT_FILENAME and PATH_INFO (CVE-2019-11043); CR, LF and NUL in any
+ *   value are kept as they came, never interpreted.
+ */
+export function buildEnviron(vars: CgiVars, gateway: GatewayKeys): Environ {
+  // A plain object filled in place: this runs once per request on every gateway (no Map, no copies).
+  const env = fill(vars, new EnvironObject())
+  const method = env.REQUEST_METHOD
+  if (method === undefined || method === '') {
+    throw new TsgiError('ERR_CGI_ENVIRONMENT', 'cgi: no REQUEST_METHOD in environment', { status: 500 })
+  }
+  if (!TOKEN.test(method)) {
+    throw new TsgiError('ERR_CGI_ENVIRONMENT', `cgi: invalid REQUEST_METHOD ${JSON.stringify(method)}`, {
+      status: 500,
+    })
+  }
+  const contentLength = contentLengthOf(env.CONTENT_LENGTH)
+  if (contentLength !== undefined) env.CONTENT_LENGTH = String(contentLength)
+  else if (env.CONTENT_LENGTH !== undefined) delete env.CONTENT_LENGTH
+
+  if (!env.SERVER_PROTOCOL) env.SERVER_PROTOCOL = 'HTTP/1.0'
+  if (env.QUERY_STRING === undefined) env.QUERY_STRING = ''
+  normalisePaths(env)
+  const scheme = gateway.urlScheme ?? urlSchemeOf(env)
+  serverFallbacks(env, scheme)
+
+  const out = env as Record<string, unknown>
+  out['tsgi.version'] = TSGI_VERSION
+  out['tsgi.url_scheme'] = scheme
+  out['tsgi.input'] = typeof gateway.input === 'function' ? gateway.input(contentLength) : gateway.input
+  out['tsgi.errors'] = gateway.errors
+  out['tsgi.multithread'] = gateway.multithread
+  out['tsgi.multiprocess'] = gateway.multiprocess
+  out['tsgi.run_once'] = gateway.runOnce
+  const signal = gateway.signal
+  if (signal instanceof AbortSignal) out['tsgi.signal'] = signal
+  else {
+    // One getter function for every request: V8 then keeps the environ a fast object. A getter made
+    // per request gives each environ its own accessor pair, which costs a ~1 µs copy into a dictionary.
+    ;(out as Record<symbol, unknown>)[SIGNAL_SOURCE] = signal
+    Object.defineProperty(out, 'tsgi.signal', LAZY_SIGNAL)
+  }
+  if (gateway.fastcgiRole !== undefined) out['tsgi.fastcgi.role'] = gateway.fastcgiRole
+  if (gateway.fastcgiData !== undefined) out['tsgi.fastcgi.data'] = gateway.fastcgiData
+  if (gateway.extras !== undefined) {
+    for (const [key, value] of Object.entries(gateway.extras)) if (value !== undefined) out[key] = value
+  }
+  return out as Environ
+}
+
+/** Where a lazy tsgi.signal comes from: LazyAbort (src/core/abort.ts). */
+export interface SignalSource {
+  readonly signal: AbortSignal
+}
+
+const SIGNAL_SOURCE = Symbol('tsgi.signal source')
+const LAZY_SIGNAL: PropertyDescriptor = {
+  get(this: Record<symbol, SignalSource>): AbortSignal {
+    return this[SIGNAL_SOURCE]!.signal
+  },
+  enumerable: true,
+  configurable: true,
+}
+
+const TSGI_VERSION: readonly [number, number] = Object.freeze([1, 0] as const)
+
+/**
+ * Parses CONTENT_LENGTH (RFC 3875 §4.1.2): undefined when absent or '' (nginx sends '' on GET),
+ * else a non-negative safe integer. Anything but digits is ERR_CGI_BAD_CONTENT_LENGTH (status 400).
+ */
+export function contentLengthOf(value: string | undefined): number | undefined {
+  if (value === undefined || value === '') return undefined
+  const length = DIGITS.test(value) ? Number(value) : NaN
+  if (!Number.isSafeInteger(length)) {
+    throw new TsgiError('ERR_CGI_BAD_CONTENT_LENGTH', `cgi: bad CONTENT_LENGTH ${JSON.stringify(value)}`, {
+      status: 400,
+    })
+  }
+  return length
+}
+
+/** `https` when HTTPS is on/1 (any case) or REQUEST_SCHEME is https (C-09), else `http`. */
+export function urlSchemeOf(env: Readonly<Record<string, string | undefined>>): 'http' | 'https' {
+  const https = env.HTTPS?.toLowerCase()
+  if (https === 'on' || https === '1') return 'https'
+  return env.REQUEST_SCHEME?.toLowerCase() === 'https' ? 'https' : 'http'
+}
+
+type Vars = Record<string, string | undefined>
+
+/**
+ * Reads the variables into a plain object. Pairs may repeat a name (nginx < 1.23 sends one HTTP_COOKIE
+ * param per Cookie header): RFC 3875 §4.1.18 says to merge them, Cookie with '; ' (RFC 6265 §5.4) and
+ * other headers with ', ' (RFC 9110 §5.3); a repeated non-HTTP variable is a server bug and the last one
+ * wins. Names starting with `tsgi.` are reserved for the gateway (SPEC §3.2) and never taken from the
+ * peer; HTTP_CONTENT_TYPE / HTTP_CONTENT_LENGTH (nginx, lighttpd) are dropped: the body's headers travel
+ * as CONTENT_TYPE / CONTENT_LENGTH only (RFC 3875 §4.1.18, SPEC §3.1). Empty optional variables are NULL,
+ * i.e. absent (RFC 3875 §4.1).
+ */
+export function mergeVars(vars: CgiVars): Vars {
+  return fill(vars, {})
+}
+
+function fill(vars: CgiVars, env: Vars): Vars {
+  if (isPairs(vars)) {
+    for (let i = 0; i < vars.length; i++) {
+      const pair = vars[i]!
+      const name = pair[0]
+      let value = pair[1]
+      if (name.startsWith('HTTP_')) {
+        const previous = env[name]
+        if (previous !== undefined) value = previous + (name === 'HTTP_COOKIE' ? '; ' : ', ') + value
+      }
+      put(env, name, value)
+    }
+  } else {
+    for (const name of Object.keys(vars)) {
+      const value = vars[name]
+      if (typeof value === 'string') put(env, name, value)
+    }
+  }
+  return env
+}
+
+/**
+ * The environ's own object: a plain object (its prototype is Object.prototype) whose constructor names
+ * the keys every environ has. V8 then sizes the object for them and ~10 more, and the CGI variables
+ * of a browser request (~30) keep it a fast object; from `{}`, more than 16 variables turn it into a
+ * dictionary, and building it costs twice as much. The '' placeholders mean what absent means for
+ * these keys (buildEnviron defaults each of them); the tsgi.* ones are all set by buildEnviron.
+ */
+const EnvironObject = function (this: Record<string, unknown>) {
+  this.REQUEST_METHOD = ''
+  this.QUERY_STRING = ''
+  this.SCRIPT_NAME = ''
+  this.PATH_INFO = ''
+  this.SERVER_PROTOCOL = ''
+  this.SERVER_NAME = ''
+  this.SERVER_PORT = ''
+  this['tsgi.version'] = undefined
+  this['tsgi.url_scheme'] = undefined
+  this['tsgi.input'] = undefined
+  this['tsgi.errors'] = undefined
+  this['tsgi.multithread'] = undefined
+  this['tsgi.multiprocess'] = undefined
+  this['tsgi.run_once'] = undefined
+} as unknown as new () => Vars
+EnvironObject.prototype = Object.prototype
+
+function put(env: Vars, name: string, value: string): void {
+  if (name.startsWith('tsgi.') || name === 'HTTP_CONTENT_TYPE' || name === 'HTTP_CONTENT_LENGTH') return
+  if (value === '' && (OPTIONAL_META.has(name) || name === 'CONTENT_LENGTH')) {
+    // Skipped, not stored then deleted: a delete turns the object into a slow dictionary (nginx sends
+    // CONTENT_TYPE='' and CONTENT_LENGTH='' on every GET).
+    if (env[name] !== undefined) delete env[name]
+  }
+  // A variable named __proto__ must stay plain data, not replace the object's prototype.
+  else if (name === '__proto__')
+    Object.defineProperty(env, name, { value, writable: true, enumerable: true, configurable: true })
+  else env[name] = value
+}
+
+function isPairs(vars: CgiVars): vars is ReadonlyArray<readonly [string, string]> {
+  return Array.isArray(vars)
+}
+
+// RFC 3875 §4.1.13 (SCRIPT_NAME) and §4.1.5 (PATH_INFO); the rule is explained on buildEnviron.
+function normalisePaths(env: Vars): void {
+  let script = env.SCRIPT_NAME ?? ''
+  let path = env.PATH_INFO ?? ''
+  if (script === '/') script = ''
+  if (script === '' && !path.startsWith('/')) path = '/' + path
+  env.SCRIPT_NAME = script
+  env.PATH_INFO = path
+}
+
+// RFC 3875 §4.1.14 and §4.1.15 make SERVER_NAME and SERVER_PORT mandatory; when a server leaves them
+// out, use the Host header (RFC 9110 §7.2), then the scheme's default port.
+function serverFallbacks(env: Vars, scheme: 'http' | 'https'): void {
+  if (!env.SERVER_NAME) env.SERVER_NAME = hostName(env.HTTP_HOST ?? '') || env.SERVER_ADDR || 'localhost'
+  if (!env.SERVER_PORT) env.SERVER_PORT = scheme === 'https' ? '443' : '80'
+}
+
+/** The host part of a Host header value: `[::1]:8080` gives `[::1]`, `example.org:80` gives `example.org`. */
+function hostName(host: string): string {
+  if (host.startsWith('[')) {
+    const end = host.indexOf(']')
+    return end === -1 ? '' : host.slice(0, end + 1)
+  }
+  const colon = host.indexOf(':')
+  return colon === -1 ? host : host.slice(0, colon)
+}

@@ -1,7 +1,0 @@
-// tsgi/server: the development HTTP server (wsgiref.simple_server's counterpart).
-
-export type { AccessEntry } from './access-log.js'
-export { formatAccessLog } from './access-log.js'
-export type { DevServer, ListenerOptions, ServeOptions } from './dev.js'
-export { createRequestListener, MAX_LOCAL_REDIRECTS, serve } from './dev.js'
-export { SERVER_SOFTWARE, VERSION } from './version.js'
