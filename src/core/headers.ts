@@ -2,29 +2,12 @@
 // Everything is checked before a single byte leaves: a bad header never reaches a client (CWE-113).
 import type { HeaderList } from '../app.js'
 import { TsgiError } from '../errors.js'
+import { HOP_BY_HOP, TOKEN } from './http.js'
 
-/** RFC 9110 §5.6.2 token: what a header name may be. */
-export const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
 /** RFC 9110 §5.5 field-value without obs-fold: no CR, LF, NUL or other controls; chars <= 0xFF. */
 export const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/
 /** `NNN reason` (SPEC §4.1): a final status 200..599, one space, a reason of visible chars. */
 const STATUS = /^([2-5]\d\d) ([\t\x20-\x7e\x80-\xff]*)$/
-
-/**
- * Hop-by-hop headers describe one connection, not the response: PEP 3333 forbids them from apps and
- * RFC 3875 §6.3.4 from CGI scripts (nginx rejects a Transfer-Encoding from FastCGI, too).
- */
-export const HOP_BY_HOP = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-authenticate',
-  'proxy-authorization',
-  'te',
-  'trailer',
-  'trailers',
-  'transfer-encoding',
-  'upgrade',
-])
 
 /** Lengths of the names checkHeader looks at: Status, Content-Length and the hop-by-hop ones. */
 const CHECKED_LENGTHS = new Set(['status', 'content-length', ...HOP_BY_HOP].map((name) => name.length))
@@ -111,6 +94,13 @@ function checkHeader(name: string, value: string): void {
   if (lower === 'content-length' && !/^\d{1,15}$/.test(value)) {
     throw new TsgiError('ERR_BAD_HEADER', `tsgi: Content-Length must be digits, got ${show(value)}`)
   }
+}
+
+/** Bytes of the CGI header block for this response: its Status line, each `Name: value` line, the blank line. */
+export function headerBlockSize(code: number, reason: string, headers: HeaderList): number {
+  let size = `Status: ${code} ${reason}\r\n\r\n`.length
+  for (const [name, value] of headers) size += name.length + value.length + 4
+  return size
 }
 
 /** First value of a header, case-insensitively. */

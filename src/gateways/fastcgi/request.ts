@@ -1,14 +1,15 @@
 // One FastCGI request on the responder: PARAMS to environ (the very builder the CGI adapter uses),
 // STDIN/DATA into tsgi.input / tsgi.fastcgi.data, and the engine's response out as STDOUT records.
 import type { App, ErrorStream, FastcgiRole, HeaderList } from '../../app.js'
-import { buildEnviron, contentLengthOf } from '../../protocol/cgi/environ.js'
-import { formatCgiHead } from '../../protocol/cgi/head.js'
-import { LazyAbort } from '../../core/abort.js'
+import { RequestAbort } from '../../core/abort.js'
 import { type ResponseSink, type RunResult, runApp } from '../../core/engine.js'
+import { reasonPhrase } from '../../core/http.js'
 import { BodyInput } from '../../core/input.js'
 import { TsgiError } from '../../errors.js'
-import type { ResolvedOptions } from './options.js'
+import { buildEnviron, contentLengthOf } from '../../protocol/cgi/environ.js'
+import { formatCgiHead } from '../../protocol/cgi/head.js'
 import { MAX_CONTENT_LENGTH, type RequestEvent, Role } from '../../protocol/fastcgi/index.js'
+import type { ResolvedOptions } from './options.js'
 
 /** What a request needs from its connection: the I/O, kept behind a narrow seam. */
 export interface RequestHost {
@@ -34,8 +35,6 @@ const ROLE_NAMES: Record<number, FastcgiRole> = {
 
 const encoder = new TextEncoder()
 const EXTRAS_KEY = 'tsgi.fastcgi.connection_id'
-/** String chunks to bytes: Buffer.from takes small strings from its pool, cheaper than TextEncoder. */
-const utf8 = (text: string): Uint8Array => Buffer.from(text, 'utf8')
 
 /** tsgi.errors for one request: STDERR records while it lives (spec §6.1), then the responder log. */
 class StderrStream implements ErrorStream {
@@ -52,7 +51,7 @@ class StderrStream implements ErrorStream {
 export class FastcgiRequest implements ResponseSink {
   readonly id: number
   readonly keepConn: boolean
-  readonly abortState = new LazyAbort()
+  readonly abortState = new RequestAbort()
   input: BodyInput | undefined
   data: BodyInput | undefined
   #failed = false
@@ -72,8 +71,8 @@ export class FastcgiRequest implements ResponseSink {
     this.keepConn = event.keepConn
   }
 
-  /** Runs the app; the engine's result, or a promise of it (the connection then ends the request). */
-  run(app: App): RunResult | Promise<RunResult> {
+  /** Runs the app; resolves with the engine's result (the connection then ends the request). */
+  run(app: App): Promise<RunResult> {
     const { options } = this.host
     const role = ROLE_NAMES[this.event.role] ?? 'RESPONDER'
     let environ
@@ -91,7 +90,7 @@ export class FastcgiRequest implements ResponseSink {
       })
     } catch (err) {
       // No usable environ (no REQUEST_METHOD, bad CONTENT_LENGTH): answer without the app.
-      return this.#reject(err)
+      return Promise.resolve(this.#reject(err))
     }
     ;(environ as Record<string, unknown>)[EXTRAS_KEY] = this.host.connectionId
     const declared = this.input?.expected
@@ -101,9 +100,9 @@ export class FastcgiRequest implements ResponseSink {
         `fcgi: CONTENT_LENGTH ${declared} is over the limit of ${options.maxBodyBytes}`,
         { status: 413 },
       )
-      return this.#reject(error)
+      return Promise.resolve(this.#reject(error))
     }
-    return runApp(app, environ, this, { maxHeaderBytes: options.maxHeaderBytes, abort: this.abortState, encode: utf8 })
+    return runApp(app, environ, this, { maxHeaderBytes: options.maxHeaderBytes })
   }
 
   /** ABORT_REQUEST (spec §5.4) or a lost connection: tsgi.signal fires, the input fails. */
@@ -188,9 +187,8 @@ export class FastcgiRequest implements ResponseSink {
 
   #reject(error: unknown): RunResult {
     const status = error instanceof TsgiError && error.status >= 400 ? error.status : 500
-    const reason = status === 413 ? 'Content Too Large' : status === 400 ? 'Bad Request' : 'Internal Server Error'
     this.#errors.write(`${error instanceof Error ? error.message : String(error)}\n`)
-    const bytes = this.#answer(status, reason)
+    const bytes = this.#answer(status)
     return { status, bytes, error, aborted: false }
   }
 
@@ -198,14 +196,15 @@ export class FastcgiRequest implements ResponseSink {
    * Answers for the app when it has not begun a response itself (F-20: the web server is still
    * waiting and needs a header block); false when it had. The app's own head is ignored afterwards.
    */
-  answerFor(status: number, reason: string, message: string): boolean {
+  answerFor(status: number, message: string): boolean {
     if (this.#started) return false
     this.#errors.write(`${message}\n`)
-    this.#answer(status, reason)
+    this.#answer(status)
     return true
   }
 
-  #answer(status: number, reason: string): number {
+  #answer(status: number): number {
+    const reason = reasonPhrase(status)
     const text = `${reason}\n`
     this.head(status, reason, [
       ['Content-Type', 'text/plain; charset=utf-8'],

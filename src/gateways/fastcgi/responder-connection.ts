@@ -3,13 +3,12 @@
 import type { Socket } from 'node:net'
 import type { App } from '../../app.js'
 import type { RunResult } from '../../core/engine.js'
-import { isPromise } from '../../core/engine-helpers.js'
-import { Deadline } from './deadline.js'
-import type { ResolvedOptions } from './options.js'
+import { writeRecords } from '../../net/write.js'
 import { ApplicationConnection, type ApplicationEvent, NEED_DATA, Role } from '../../protocol/fastcgi/index.js'
 import { Slots } from '../../protocol/fastcgi/slots.js'
+import { Deadline } from './deadline.js'
+import type { ResolvedOptions } from './options.js'
 import { FastcgiRequest, type RequestHost } from './request.js'
-import { writeRecords } from '../../net/write.js'
 
 const ROLES = { RESPONDER: Role.Responder, AUTHORIZER: Role.Authorizer, FILTER: Role.Filter } as const
 /** Past this much queued output, write now instead of at the end of the tick. */
@@ -21,8 +20,6 @@ interface RequestSlot {
   drained: number
   /** Set while the responder drains this request's unread STDIN. */
   onStdinEnd: (() => void) | undefined
-  /** The engine's result when the app answered synchronously, until #finishAnswered. */
-  result: RunResult | undefined
 }
 
 /** The result of a run that threw instead of answering (the engine never does; a gateway bug might). */
@@ -32,7 +29,6 @@ export class ResponderConnection implements RequestHost {
   readonly proto: ApplicationConnection
   readonly #slots = new Slots<RequestSlot>()
   readonly #pausedBy = new Set<FastcgiRequest>()
-  readonly #answered: RequestSlot[] = []
   #drainWaiters: Array<() => void> = []
   readonly #deadline: Deadline
   #stallTimer: NodeJS.Timeout | undefined
@@ -116,7 +112,7 @@ export class ResponderConnection implements RequestHost {
       this.options.log(`fcgi: connection ${this.connectionId}: ${reason}`)
       request.overflowed = true
       request.cancel(reason)
-      if (request.answerFor(503, 'Service Unavailable', `fcgi: ${reason}`)) this.#scheduleFlush()
+      if (request.answerFor(503, `fcgi: ${reason}`)) this.#scheduleFlush()
       return
     }
     this.#pausedBy.add(request)
@@ -154,11 +150,9 @@ export class ResponderConnection implements RequestHost {
       }
     } catch (err) {
       // A peer that breaks the protocol loses its own connection, nothing else (ERR_FCGI_*).
-      this.#answered.length = 0
       this.destroy(`protocol error: ${err instanceof Error ? err.message : String(err)}`)
       return
     }
-    if (this.#answered.length > 0) this.#finishAnswered()
     // In-protocol replies and what the requests just queued leave together, at the end of this turn.
     if (this.proto.outputSize > 0 || this.proto.shouldClose) this.#scheduleFlush()
   }
@@ -203,35 +197,20 @@ export class ResponderConnection implements RequestHost {
     // Until its STDIN ends, the request waits on the web server (FastCGI spec §6.3: an Authorizer gets none).
     if (request.event.role !== Role.Authorizer) this.#deadline.arm('input')
     else if (this.#deadline.kind === 'params' || this.#deadline.kind === 'idle') this.#deadline.clear()
-    const slot: RequestSlot = { request, draining: false, drained: 0, onStdinEnd: undefined, result: undefined }
+    const slot: RequestSlot = { request, draining: false, drained: 0, onStdinEnd: undefined }
     this.#slots.set(id, slot)
-    let result: RunResult | Promise<RunResult>
+    let result: Promise<RunResult>
     try {
       result = request.run(this.app)
     } catch (err) {
-      result = crashed(err)
+      result = Promise.resolve(crashed(err))
     }
-    if (!isPromise(result)) {
-      // Answered synchronously (an array body): ended once this chunk's records are all read, so the
-      // empty STDIN record that usually follows in the same chunk is seen first (no drain, #finish).
-      slot.result = result
-      this.#answered.push(slot)
-      return
-    }
+    // Settles in a later microtask, after this chunk's records are all read: the empty STDIN record
+    // that usually follows in the same chunk is seen first, so a small request needs no drain (#finish).
     result.then(
       (done) => this.#finish(slot, done),
       (err: unknown) => this.#finish(slot, crashed(err)),
     )
-  }
-
-  /** Ends the requests answered synchronously while a chunk was read. */
-  #finishAnswered(): void {
-    const answered = this.#answered
-    for (let i = 0; i < answered.length; i++) {
-      const slot = answered[i]!
-      this.#finish(slot, slot.result!)
-    }
-    answered.length = 0
   }
 
   /** The app is done: end STDOUT, drain unread STDIN (S-21), then END_REQUEST exactly once. */

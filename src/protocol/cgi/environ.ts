@@ -2,6 +2,8 @@
 // pairs, or the dev server's synthesised variables. One builder for every gateway, so they agree on every rule.
 // Pure: no node:* imports, no process.
 import type { Environ, ErrorStream, FastcgiRole, InputStream } from '../../app.js'
+import { type RequestAbort, setSignal } from '../../core/abort.js'
+import { TOKEN } from '../../core/http.js'
 import { TsgiError } from '../../errors.js'
 
 /** process.env-like record (CGI) or ordered name/value pairs that may repeat a name (FastCGI PARAMS). */
@@ -15,11 +17,8 @@ export interface GatewayKeys {
    */
   input: InputStream | ((contentLength: number | undefined) => InputStream)
   errors: ErrorStream
-  /**
-   * tsgi.signal, or an object whose `signal` getter makes it on first read (LazyAbort): the environ then
-   * gets an enumerable accessor, shared by every request, that asks that object.
-   */
-  signal: AbortSignal | SignalSource
+  /** tsgi.signal, or the gateway's RequestAbort, which makes the signal when the app first reads it. */
+  signal: AbortSignal | RequestAbort
   multithread: boolean
   multiprocess: boolean
   runOnce: boolean
@@ -48,8 +47,6 @@ const OPTIONAL_META = new Set([
   'SERVER_SOFTWARE',
 ])
 
-// RFC 9110 §5.6.2 token: REQUEST_METHOD is a token (RFC 3875 §4.1.12 extension-method).
-const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/
 const DIGITS = /^[0-9]+$/
 
 /**
@@ -69,12 +66,12 @@ const DIGITS = /^[0-9]+$/
  *   value are kept as they came, never interpreted.
  */
 export function buildEnviron(vars: CgiVars, gateway: GatewayKeys): Environ {
-  // A plain object filled in place: this runs once per request on every gateway (no Map, no copies).
-  const env = fill(vars, new EnvironObject())
+  const env = fill(vars, new EnvironShape())
   const method = env.REQUEST_METHOD
   if (method === undefined || method === '') {
     throw new TsgiError('ERR_CGI_ENVIRONMENT', 'cgi: no REQUEST_METHOD in environment', { status: 500 })
   }
+  // RFC 3875 §4.1.12: a method is an HTTP token.
   if (!TOKEN.test(method)) {
     throw new TsgiError('ERR_CGI_ENVIRONMENT', `cgi: invalid REQUEST_METHOD ${JSON.stringify(method)}`, {
       status: 500,
@@ -98,34 +95,13 @@ export function buildEnviron(vars: CgiVars, gateway: GatewayKeys): Environ {
   out['tsgi.multithread'] = gateway.multithread
   out['tsgi.multiprocess'] = gateway.multiprocess
   out['tsgi.run_once'] = gateway.runOnce
-  const signal = gateway.signal
-  if (signal instanceof AbortSignal) out['tsgi.signal'] = signal
-  else {
-    // One getter function for every request: V8 then keeps the environ a fast object. A getter made
-    // per request gives each environ its own accessor pair, which costs a ~1 µs copy into a dictionary.
-    ;(out as Record<symbol, unknown>)[SIGNAL_SOURCE] = signal
-    Object.defineProperty(out, 'tsgi.signal', LAZY_SIGNAL)
-  }
+  setSignal(out, gateway.signal)
   if (gateway.fastcgiRole !== undefined) out['tsgi.fastcgi.role'] = gateway.fastcgiRole
   if (gateway.fastcgiData !== undefined) out['tsgi.fastcgi.data'] = gateway.fastcgiData
   if (gateway.extras !== undefined) {
     for (const [key, value] of Object.entries(gateway.extras)) if (value !== undefined) out[key] = value
   }
   return out as Environ
-}
-
-/** Where a lazy tsgi.signal comes from: LazyAbort (src/core/abort.ts). */
-export interface SignalSource {
-  readonly signal: AbortSignal
-}
-
-const SIGNAL_SOURCE = Symbol('tsgi.signal source')
-const LAZY_SIGNAL: PropertyDescriptor = {
-  get(this: Record<symbol, SignalSource>): AbortSignal {
-    return this[SIGNAL_SOURCE]!.signal
-  },
-  enumerable: true,
-  configurable: true,
 }
 
 const TSGI_VERSION: readonly [number, number] = Object.freeze([1, 0] as const)
@@ -189,13 +165,12 @@ function fill(vars: CgiVars, env: Vars): Vars {
 }
 
 /**
- * The environ's own object: a plain object (its prototype is Object.prototype) whose constructor names
- * the keys every environ has. V8 then sizes the object for them and ~10 more, and the CGI variables
- * of a browser request (~30) keep it a fast object; from `{}`, more than 16 variables turn it into a
- * dictionary, and building it costs twice as much. The '' placeholders mean what absent means for
- * these keys (buildEnviron defaults each of them); the tsgi.* ones are all set by buildEnviron.
+ * The object an environ is built in: a plain object (SPEC §3) that starts with the keys every environ
+ * has. A constructor sets them so V8 reserves room for a browser request's ~35 variables and keeps the
+ * object fast; a plain function, not a class, so that instances can have Object.prototype like `{}`
+ * (docs/performance.md, "The environ's shape"). Each '' means what absent means for that key.
  */
-const EnvironObject = function (this: Record<string, unknown>) {
+const EnvironShape = function (this: Vars): void {
   this.REQUEST_METHOD = ''
   this.QUERY_STRING = ''
   this.SCRIPT_NAME = ''
@@ -210,8 +185,10 @@ const EnvironObject = function (this: Record<string, unknown>) {
   this['tsgi.multithread'] = undefined
   this['tsgi.multiprocess'] = undefined
   this['tsgi.run_once'] = undefined
-} as unknown as new () => Vars
-EnvironObject.prototype = Object.prototype
+} as unknown as EnvironConstructor
+EnvironShape.prototype = Object.prototype
+
+type EnvironConstructor = new () => Vars
 
 function put(env: Vars, name: string, value: string): void {
   if (name.startsWith('tsgi.') || name === 'HTTP_CONTENT_TYPE' || name === 'HTTP_CONTENT_LENGTH') return

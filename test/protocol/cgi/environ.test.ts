@@ -1,10 +1,10 @@
 // buildEnviron, one rule per row, each citing RFC 3875 (or the checklist item in protocol.md it comes from).
 import { describe, expect, it } from 'vitest'
 import type { InputStream } from '../../../src/app.js'
-import { buildEnviron, type CgiVars, contentLengthOf, type GatewayKeys } from '../../../src/protocol/cgi/environ.js'
-import { LazyAbort } from '../../../src/core/abort.js'
+import { RequestAbort } from '../../../src/core/abort.js'
 import { BodyInput } from '../../../src/core/input.js'
 import { TsgiError } from '../../../src/errors.js'
+import { buildEnviron, type CgiVars, contentLengthOf, type GatewayKeys } from '../../../src/protocol/cgi/environ.js'
 
 const ABSENT = Symbol('absent')
 type Expected = Record<string, string | typeof ABSENT>
@@ -440,8 +440,8 @@ describe('buildEnviron: the gateway keys (SPEC §3.2)', () => {
     expect(Object.hasOwn(environ, 'tsgi.fastcgi.role')).toBe(false)
   })
 
-  it('a lazy tsgi.signal (LazyAbort) is an own enumerable key, made on first read, copied by spread', () => {
-    const abort = new LazyAbort()
+  it('a lazy tsgi.signal (RequestAbort) is an own enumerable key, made on first read, copied by spread', () => {
+    const abort = new RequestAbort()
     const environ = buildEnviron(GET, gateway({ signal: abort }))
     expect(Object.keys(environ)).toContain('tsgi.signal')
     expect(Object.getOwnPropertyDescriptor(environ, 'tsgi.signal')?.enumerable).toBe(true)
@@ -453,7 +453,7 @@ describe('buildEnviron: the gateway keys (SPEC §3.2)', () => {
     abort.abort(new Error('gone'))
     expect(signal.aborted).toBe(true)
     // Two environs never share a signal: the getter is shared, the state is per request.
-    const other = buildEnviron(GET, gateway({ signal: new LazyAbort() }))
+    const other = buildEnviron(GET, gateway({ signal: new RequestAbort() }))
     expect(other['tsgi.signal'].aborted).toBe(false)
   })
 
