@@ -9,13 +9,13 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { build } from 'esbuild'
 import type { HeaderList } from '../src/app.js'
-import { buildEnviron } from '../src/protocol/cgi/environ.js'
 import { type ResponseSink, runApp } from '../src/core/engine.js'
 import { BodyInput } from '../src/core/input.js'
-import { FastcgiClient } from '../src/hosts/fastcgi/client.js'
-import { parseHead } from '../src/hosts/fastcgi/head.js'
 import { type FastcgiServer, serveFastcgi } from '../src/gateways/fastcgi/index.js'
 import { serve } from '../src/gateways/http/index.js'
+import { FastcgiClient } from '../src/hosts/fastcgi/client.js'
+import { buildEnviron } from '../src/protocol/cgi/environ.js'
+import { parseCgiHead } from '../src/protocol/cgi/parse.js'
 import conformanceApp from './fixtures/conformance-app.js'
 
 export const ROOT = resolve(import.meta.dirname, '..')
@@ -253,7 +253,7 @@ export const cgi: TransportFactory = {
         let stderr = ''
         child.stdout.on('data', (chunk: Buffer) => {
           out.push(chunk)
-          if (abandon && parseHead(Buffer.concat(out)) !== undefined) child.stdout.destroy() // the web server went away: EPIPE
+          if (abandon && parseCgiHead(Buffer.concat(out)) !== undefined) child.stdout.destroy() // the web server went away: EPIPE
         })
         child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')))
         child.stdin.on('error', () => {})
@@ -278,7 +278,7 @@ export const cgi: TransportFactory = {
 }
 
 function fromCgiOutput(raw: Buffer, exitedZero: boolean, stderr: string, partial: boolean): ConfResponse {
-  const head = parseHead(raw)
+  const head = parseCgiHead(raw)
   if (head === undefined || head instanceof Error) {
     if (partial) return { status: 0, headers: [], body: raw, complete: false, stderr }
     throw new Error(`bad CGI output (${String(head)}): ${JSON.stringify(raw.toString('latin1').slice(0, 200))}`)

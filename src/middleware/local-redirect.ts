@@ -4,6 +4,7 @@
 import type { App, AppFunction, Body, Chunk, Environ, HeaderList, InputStream, StartResponse, Write } from '../app.js'
 import { callApp, isApp } from '../core/call.js'
 import { TsgiError } from '../errors.js'
+import { localRedirectOf } from '../protocol/cgi/redirect.js'
 
 export interface LocalRedirectOptions {
   /** Local redirects in a row before answering 500 (Apache's LimitInternalRecursion default). Default 10. */
@@ -70,7 +71,8 @@ async function* attempt(
   const start: StartResponse = (status, headers, excInfo) => {
     // Once something went to the gateway, the gateway's own rules apply (SPEC §4).
     if (write !== undefined) return startResponse(status, headers, excInfo)
-    const location = localLocation(status, headers)
+    // A status the gateway will refuse is not a redirect: it fails there, not here.
+    const location = localRedirectOf(Number(status.slice(0, 3)), headers)
     held = location === undefined ? undefined : { status, headers, location }
     if (held === undefined) write = startResponse(status, headers, excInfo)
     return appWrite
@@ -83,13 +85,6 @@ async function* attempt(
     yield chunk
   }
   return held?.location
-}
-
-/** The Location of a local-redirect response (SPEC §5.7, the rule formatCgiHead applies), else undefined. */
-function localLocation(status: string, headers: HeaderList): string | undefined {
-  if (!status.startsWith('200')) return undefined
-  const location = headers.find(([name]) => name.toLowerCase() === 'location')?.[1]
-  return location !== undefined && location.startsWith('/') && !location.startsWith('//') ? location : undefined
 }
 
 function isEmpty(chunk: Chunk): boolean {

@@ -3,6 +3,7 @@
 import type { Readable, Writable } from 'node:stream'
 import type { App, Environ, ErrorStream } from '../../app.js'
 import { type RunOptions, runApp } from '../../core/engine.js'
+import { reasonPhrase } from '../../core/http.js'
 import { BodyInput } from '../../core/input.js'
 import { isTsgiError, TsgiError } from '../../errors.js'
 import { buildEnviron } from '../../protocol/cgi/environ.js'
@@ -202,7 +203,7 @@ function isNph(path: string): boolean {
 }
 
 function writeError(stdout: Writable | undefined, status: number): void {
-  const reason = status === 400 ? 'Bad Request' : 'Internal Server Error'
+  const reason = reasonPhrase(status)
   const head = formatCgiHead(status, reason, [['Content-Type', 'text/plain; charset=utf-8']])
   const out = stdout ?? process.stdout
   out.on('error', ignore)

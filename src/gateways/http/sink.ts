@@ -3,9 +3,11 @@
 import type { ServerResponse } from 'node:http'
 import type { HeaderList } from '../../app.js'
 import type { ResponseSink } from '../../core/engine.js'
+import { reasonPhrase } from '../../core/http.js'
+import { localRedirectOf } from '../../protocol/cgi/redirect.js'
 import { SERVER_SOFTWARE } from '../../version.js'
 
-interface Head {
+interface ResponseHead {
   status: number
   reason: string
   headers: HeaderList
@@ -14,7 +16,7 @@ interface Head {
 export class NodeSink implements ResponseSink {
   /** Set when the response was a local redirect: the Location to re-dispatch to. Nothing was sent. */
   localRedirect: string | undefined
-  #held: Head | undefined
+  #held: (ResponseHead & { target: string }) | undefined
   #hasLength = false
 
   /** `gone` fires tsgi.signal: a client that left is not an app failure, so writes then just stop. */
@@ -26,8 +28,9 @@ export class NodeSink implements ResponseSink {
   head(status: number, reason: string, headers: HeaderList): void {
     // RFC 3875 §6.2.2: 200 + a Location that is an absolute path + no body is a local redirect. The body
     // is not known yet, so hold the head back until the first body byte or the end decides.
-    if (status === 200 && isLocalPath(location(headers))) {
-      this.#held = { status, reason, headers }
+    const target = localRedirectOf(status, headers)
+    if (target !== undefined) {
+      this.#held = { target, status, reason, headers }
       return
     }
     this.#writeHead({ status, reason, headers })
@@ -55,7 +58,7 @@ export class NodeSink implements ResponseSink {
 
   end(): Promise<void> {
     if (this.#held) {
-      this.localRedirect = location(this.#held.headers)
+      this.localRedirect = this.#held.target
       this.#held = undefined
       return Promise.resolve()
     }
@@ -106,7 +109,7 @@ export class NodeSink implements ResponseSink {
     }
   }
 
-  #writeHead({ status, reason, headers }: Head): void {
+  #writeHead({ status, reason, headers }: ResponseHead): void {
     const flat: string[] = []
     let hasServer = false
     for (const [name, value] of headers) {
@@ -127,8 +130,8 @@ export function sendPlain(res: ServerResponse, status: number): number {
     res.destroy()
     return 0
   }
-  const body = Buffer.from(`${reasonOf(status)}\n`)
-  res.writeHead(status, reasonOf(status), [
+  const body = Buffer.from(`${reasonPhrase(status)}\n`)
+  res.writeHead(status, reasonPhrase(status), [
     'Content-Type',
     'text/plain; charset=utf-8',
     'Content-Length',
@@ -138,17 +141,4 @@ export function sendPlain(res: ServerResponse, status: number): number {
   ])
   res.end(body)
   return body.byteLength
-}
-
-function reasonOf(status: number): string {
-  return { 400: 'Bad Request', 404: 'Not Found', 500: 'Internal Server Error' }[status] ?? 'Error'
-}
-
-function location(headers: HeaderList): string | undefined {
-  return headers.find(([name]) => name.toLowerCase() === 'location')?.[1]
-}
-
-/** An abs-path (`/x`), not a network-path reference (`//host/x`, a client redirect: golang/go#78767). */
-function isLocalPath(value: string | undefined): value is string {
-  return value !== undefined && value.startsWith('/') && !value.startsWith('//')
 }

@@ -3,9 +3,10 @@
 // settles at END_REQUEST (spec §5.5).
 import type { Socket } from 'node:net'
 import { TsgiError } from '../../errors.js'
-import { BodyQueue } from './body-queue.js'
-import { badHead, parseHead, refused } from './head.js'
+import { parseCgiHead } from '../../protocol/cgi/parse.js'
 import { ProtocolStatus, Role, type WebServerConnection } from '../../protocol/fastcgi/index.js'
+import { BodyQueue } from './body-queue.js'
+import { badHead, refused } from './errors.js'
 
 export type BodySource = Uint8Array | AsyncIterable<Uint8Array> | Iterable<Uint8Array>
 
@@ -17,7 +18,7 @@ export interface EndStatus {
 }
 
 export interface FastcgiResponse {
-  /** From `Status:`; 302 for a client redirect without one; else 200 (see parseHead). */
+  /** From `Status:`; 302 for a client redirect without one; else 200 (see parseCgiHead). */
   status: number
   reason: string
   /** Header lines in order, `Status` left out; repeated names kept (Set-Cookie). */
@@ -32,8 +33,8 @@ export interface FastcgiResponse {
   bytes(): Promise<Uint8Array>
 }
 
-/** What an Exchange needs from its connection. */
-export interface ExchangeConnection {
+/** What a ClientExchange needs from its connection. */
+export interface ClientExchangeConnection {
   readonly proto: WebServerConnection
   readonly socket: Socket
   readonly dead: boolean
@@ -41,7 +42,7 @@ export interface ExchangeConnection {
   drained(): Promise<void>
 }
 
-export interface ExchangeInit {
+export interface ClientExchangeInit {
   /** The encoded PARAMS block (spec §3.4). */
   params: Uint8Array
   /** The request may be sent again if its connection is lost before any answer. */
@@ -51,15 +52,15 @@ export interface ExchangeInit {
   data: BodySource | undefined
   hwm: number
   maxHeaderBytes: number
-  onPressure(exchange: Exchange, paused: boolean): void
-  onCancel(exchange: Exchange, error: unknown): void
+  onPressure(exchange: ClientExchange, paused: boolean): void
+  onCancel(exchange: ClientExchange, error: unknown): void
 }
 
 const NOOP = (): void => {}
 const STDERR_CAP = 1024 * 1024
 
-export class Exchange {
-  connection: ExchangeConnection | undefined
+export class ClientExchange {
+  connection: ClientExchangeConnection | undefined
   id = 0
   abortSent = false
   readonly response: Promise<FastcgiResponse>
@@ -78,7 +79,7 @@ export class Exchange {
   #settled = false
   #error: unknown
 
-  constructor(readonly init: ExchangeInit) {
+  constructor(readonly init: ClientExchangeInit) {
     this.response = new Promise(
       (resolve, reject) => ((this.#resolveResponse = resolve), (this.#rejectResponse = reject)),
     )
@@ -107,7 +108,7 @@ export class Exchange {
   }
 
   /** Sends the request on `connection` as `id`. */
-  start(connection: ExchangeConnection, id: number, keepConn: boolean): void {
+  start(connection: ClientExchangeConnection, id: number, keepConn: boolean): void {
     this.connection = connection
     this.id = id
     this.abortSent = false
@@ -185,7 +186,7 @@ export class Exchange {
 
   #headBytes(data: Uint8Array): void {
     const head = concat(this.#head!, data)
-    const parsed = parseHead(head)
+    const parsed = parseCgiHead(head)
     if (parsed === undefined) {
       if (head.length > this.init.maxHeaderBytes) {
         this.init.onCancel(

@@ -4,13 +4,13 @@
 import { connect } from 'node:net'
 import type { FastcgiRole } from '../../app.js'
 import { TsgiError } from '../../errors.js'
-import { aborted, Connection, closedError, positive } from './client-connection.js'
-import { type BodySource, Exchange, type FastcgiResponse } from './exchange.js'
 import { parseListen } from '../../net/listen.js'
 import { encodeParams, NEED_DATA, Role, type WebServerEvent } from '../../protocol/fastcgi/index.js'
+import { ClientConnection } from './client-connection.js'
+import { type BodySource, ClientExchange, type FastcgiResponse } from './client-exchange.js'
+import { aborted, closedError, positive } from './errors.js'
 
-export type { BodySource, EndStatus, FastcgiResponse } from './exchange.js'
-export { type Head, parseHead } from './head.js'
+export type { BodySource, EndStatus, FastcgiResponse } from './client-exchange.js'
 
 export interface FastcgiClientOptions {
   /** `host:port` or a Unix socket path (`/path.sock`, `unix:/path.sock`). */
@@ -52,8 +52,8 @@ export class FastcgiClient {
   readonly #perConnection: number
   readonly #hwm: number
   readonly #maxHeaderBytes: number
-  readonly #connections = new Set<Connection>()
-  readonly #queue: Exchange[] = []
+  readonly #connections = new Set<ClientConnection>()
+  readonly #queue: ClientExchange[] = []
   #closed = false
   /** Counters for tests and benchmarks: connections opened, requests begun. */
   readonly stats = { connections: 0, requests: 0 }
@@ -88,7 +88,7 @@ export class FastcgiClient {
     } catch (err) {
       return Promise.reject(err)
     }
-    const exchange = new Exchange({
+    const exchange = new ClientExchange({
       params,
       // Replaying is safe only for a method without side effects (RFC 9110 §9.2.2), and only when nothing came back.
       idempotent: IDEMPOTENT.has(pairs.findLast(([name]) => name === 'REQUEST_METHOD')?.[1] ?? 'GET'),
@@ -155,14 +155,14 @@ export class FastcgiClient {
   }
 
   /** A connection with room for one more request (packing multiplexed ones), or a new one if allowed. */
-  #pick(): Connection | undefined {
+  #pick(): ClientConnection | undefined {
     for (const c of this.#connections) {
       if (!c.dead && c.requests.size < this.#perConnection && (this.#keepAlive || c.begun === 0)) return c
     }
     return this.#connections.size < this.#maxConnections ? this.#open() : undefined
   }
 
-  #start(exchange: Exchange, connection: Connection): void {
+  #start(exchange: ClientExchange, connection: ClientConnection): void {
     let id = 1
     while (connection.requests.has(id)) id++ // lowest free id; nginx and Apache always use 1 (URWEB)
     connection.requests.set(id, exchange)
@@ -178,9 +178,9 @@ export class FastcgiClient {
     }
   }
 
-  #open(): Connection {
+  #open(): ClientConnection {
     const socket = connect(this.#target)
-    const connection = new Connection(socket)
+    const connection = new ClientConnection(socket)
     this.#connections.add(connection)
     this.stats.connections++
     if ('port' in this.#target) socket.setNoDelay(true)
@@ -194,7 +194,7 @@ export class FastcgiClient {
 
   // --- input from the application ---
 
-  #receive(connection: Connection, chunk: Uint8Array): void {
+  #receive(connection: ClientConnection, chunk: Uint8Array): void {
     if (connection.dead) return
     try {
       connection.proto.receiveData(chunk)
@@ -211,7 +211,7 @@ export class FastcgiClient {
     connection.flush()
   }
 
-  #handle(connection: Connection, event: WebServerEvent): void {
+  #handle(connection: ClientConnection, event: WebServerEvent): void {
     switch (event.type) {
       case 'stdout':
       case 'stdout-end':
@@ -241,28 +241,28 @@ export class FastcgiClient {
         // The application closed its side: nothing more can be sent or received on this connection.
         connection.dead = true
         this.#connections.delete(connection)
-        this.#lost(connection, closedError(connection, event.midRecord))
+        this.#lost(connection, closedError(connection.error, event.midRecord))
         connection.socket.end()
         this.#dispatch()
     }
   }
 
   /** A request ended: the connection serves the next one, or closes (no KEEP_CONN: the app closes it too). */
-  #release(connection: Connection): void {
+  #release(connection: ClientConnection): void {
     if (connection.requests.size > 0) return this.#dispatch()
     if (!this.#keepAlive || this.#closed) this.#retire(connection)
     this.#dispatch()
   }
 
-  #retire(connection: Connection): void {
+  #retire(connection: ClientConnection): void {
     if (connection.valueWaiters.length > 0) return
     connection.dead = true
     this.#connections.delete(connection)
     connection.socket.end()
   }
 
-  #closedConnection(connection: Connection): void {
-    this.#lost(connection, closedError(connection, false))
+  #closedConnection(connection: ClientConnection): void {
+    this.#lost(connection, closedError(connection.error, false))
     connection.dead = true
     connection.wake()
     this.#connections.delete(connection)
@@ -270,7 +270,7 @@ export class FastcgiClient {
   }
 
   /** Requests on a lost connection fail; one that got nothing back on a reused connection is retried once. */
-  #lost(connection: Connection, error: TsgiError): void {
+  #lost(connection: ClientConnection, error: TsgiError): void {
     for (const exchange of connection.requests.values()) {
       if (!this.#closed && connection.begun > 1 && exchange.retryable()) this.#queue.push(exchange)
       else exchange.fail(error, true)
@@ -283,9 +283,9 @@ export class FastcgiClient {
   // --- flow control and abort ---
 
   #pressure(
-    exchange: Exchange | undefined,
+    exchange: ClientExchange | undefined,
     paused: boolean,
-    connection = exchange?.connection as Connection | undefined,
+    connection = exchange?.connection as ClientConnection | undefined,
   ): void {
     if (exchange === undefined || connection === undefined) return
     if (paused) connection.pausedBy.add(exchange)
@@ -296,7 +296,7 @@ export class FastcgiClient {
   }
 
   /** ABORT_REQUEST (spec §5.4) for a begun request; the id stays taken until its END_REQUEST. */
-  #abort(exchange: Exchange, error: unknown): void {
+  #abort(exchange: ClientExchange, error: unknown): void {
     const queued = this.#queue.indexOf(exchange)
     if (queued !== -1) this.#queue.splice(queued, 1)
     exchange.fail(error)

@@ -1,7 +1,7 @@
 // The gateway side of the validator: the environ a gateway builds for one request (SPEC §3).
 // Checked before the app runs, so a gateway bug shows up as a 500 naming the bad key.
 import type { Environ } from '../../app.js'
-import { TOKEN } from '../../core/headers.js'
+import { TOKEN } from '../../core/http.js'
 import { describe, show, violation } from './common.js'
 
 const REQUIRED_CGI = [

@@ -1,7 +1,8 @@
 // Formats the CGI response header block (RFC 3875 §6), shared by the CGI runner and the FastCGI responder
 // (a FastCGI STDOUT stream carries a CGI response, FastCGI spec §6.2). Pure: no node:* imports.
 import type { HeaderList } from '../../app.js'
-import { getHeader, isHeaderNamed } from '../../core/headers.js'
+import { isHeaderNamed } from '../../core/headers.js'
+import { localRedirectOf } from './redirect.js'
 
 export interface CgiHeadOptions {
   /** Non-parsed-header mode (RFC 3875 §5): an HTTP status line instead of `Status:`. CGI only. */
@@ -30,25 +31,27 @@ export function formatCgiHead(
   options: CgiHeadOptions = {},
 ): string {
   const nph = options.nph === true
-  const location = getHeader(headers, 'location')
-  if (!nph && options.localRedirect !== false && status === 200 && location !== undefined && isLocalPath(location)) {
+  const local = nph || options.localRedirect === false ? undefined : localRedirectOf(status, headers)
+  if (local !== undefined) {
     // RFC 3875 §6.2.2: local-redir-response = local-Location NL, nothing else. Apache re-runs the request
     // internally (C-14), so a Status line or other fields would turn it into a client response.
-    return `Location: ${location}${CRLF}${CRLF}`
+    return `Location: ${local}${CRLF}${CRLF}`
   }
   let head = nph
     ? statusLine(options.protocol, status, reason)
     : `Status: ${status}${reason ? ' ' + reason : ''}${CRLF}`
   let hasType = false
+  let hasLocation = false
   for (const [name, value] of headers) {
     // Our own Status line is the only one (C-17): a `Status` header from the app would be a second one.
     if (isHeaderNamed(name, 'status')) continue
     if (isHeaderNamed(name, 'content-type')) hasType = true
+    else if (isHeaderNamed(name, 'location')) hasLocation = true
     head += `${name}: ${value}${CRLF}`
   }
   // RFC 3875 §6.3.1: a document response needs a Content-Type, and the server SHOULD NOT guess one
   // (Apache guesses from the file extension, C-13). Never text/html: S-19, CVE-2020-24553.
-  if (!hasType && location === undefined && allowsBody(status)) head += `Content-Type: application/octet-stream${CRLF}`
+  if (!hasType && !hasLocation && allowsBody(status)) head += `Content-Type: application/octet-stream${CRLF}`
   // An NPH response goes to the client as is (RFC 3875 §5): this process owns the connection for one response.
   if (nph) head += `Connection: close${CRLF}`
   return head + CRLF
@@ -64,11 +67,6 @@ export function encodeLatin1(text: string): Uint8Array {
 /** RFC 9110 §6.4.1: 1xx, 204 and 304 responses have no content. */
 export function allowsBody(status: number): boolean {
   return status >= 200 && status !== 204 && status !== 304
-}
-
-// An abs-path (RFC 3875 §6.2.2 local-Location): starts with '/', but '//host' is a network-path reference.
-function isLocalPath(location: string): boolean {
-  return location.startsWith('/') && !location.startsWith('//')
 }
 
 function statusLine(protocol: string | undefined, status: number, reason: string): string {

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { FastcgiClient } from '../../../src/hosts/fastcgi/client.js'
-import { parseHead } from '../../../src/hosts/fastcgi/head.js'
+import { parseCgiHead } from '../../../src/protocol/cgi/parse.js'
 import { concatBytes, encodeEndRequestBody, encodeRecord } from '../../../src/protocol/fastcgi/index.js'
 import { waitForFile } from '../../_conformance.js'
 import { responder, T, type TestResponder, vars } from '../../gateways/fastcgi/_raw.js'
@@ -26,7 +26,7 @@ let files = 0
 const marker = (): string => join(scratch, `m${++files}`)
 const bytes = (text: string): Uint8Array => Buffer.from(text, 'latin1')
 
-describe('parseHead (RFC 3875 §6)', () => {
+describe('parseCgiHead (RFC 3875 §6)', () => {
   it.each([
     [
       'Status with reason, CRLF',
@@ -47,7 +47,7 @@ describe('parseHead (RFC 3875 §6)', () => {
     ['a network-path Location is a client redirect', 'Location: //example.invalid/\r\n\r\n', 302, 'Found'],
     ['Location with Status keeps the Status', 'Status: 301 Moved\r\nLocation: /x\r\n\r\n', 301, 'Moved'],
   ])('%s', (_name, text, status, reason) => {
-    const head = parseHead(bytes(text))
+    const head = parseCgiHead(bytes(text))
     expect(head).toMatchObject({
       status,
       reason,
@@ -57,7 +57,7 @@ describe('parseHead (RFC 3875 §6)', () => {
   })
 
   it('keeps repeated headers in order', () => {
-    const head = parseHead(bytes('Set-Cookie: a=1\r\nX: 1\r\nSet-Cookie: b=2\r\n\r\n'))
+    const head = parseCgiHead(bytes('Set-Cookie: a=1\r\nX: 1\r\nSet-Cookie: b=2\r\n\r\n'))
     expect(head).toMatchObject({
       headers: [
         ['Set-Cookie', 'a=1'],
@@ -68,8 +68,8 @@ describe('parseHead (RFC 3875 §6)', () => {
   })
 
   it('is undefined until the blank line', () => {
-    expect(parseHead(bytes('Status: 200 OK\r\nContent-Type: text/plain\r\n'))).toBeUndefined()
-    expect(parseHead(bytes(''))).toBeUndefined()
+    expect(parseCgiHead(bytes('Status: 200 OK\r\nContent-Type: text/plain\r\n'))).toBeUndefined()
+    expect(parseCgiHead(bytes(''))).toBeUndefined()
   })
 
   it.each([
@@ -79,7 +79,7 @@ describe('parseHead (RFC 3875 §6)', () => {
     ['a bad status code', 'Status: 99 Low\r\n\r\n'],
     ['an empty header block', '\r\n'],
   ])('rejects %s', (_name, text) => {
-    expect(parseHead(bytes(text))).toMatchObject({ code: 'ERR_BAD_HEADER' })
+    expect(parseCgiHead(bytes(text))).toMatchObject({ code: 'ERR_BAD_HEADER' })
   })
 })
 
