@@ -3,10 +3,10 @@
 import type { App, Body, Environ, StartResponse } from '../app.js'
 import { callApp, isApp } from '../core/call.js'
 import type { TsgiError } from '../errors.js'
+import { AppResponse } from './validate/app-response.js'
 import { CloseWatch, wrapBody } from './validate/body.js'
 import { describe, isThenable, violation } from './validate/common.js'
 import { checkEnviron } from './validate/environ.js'
-import { Exchange } from './validate/exchange.js'
 import { wrapErrors, wrapInput } from './validate/streams.js'
 
 export interface ValidateOptions {
@@ -37,7 +37,7 @@ export function validate(app: App, options: ValidateOptions = {}): App {
     if (typeof startResponse !== 'function') {
       throw violation(`startResponse must be a function, got ${describe(startResponse)} (SPEC §4)`)
     }
-    const exchange = new Exchange(environ, startResponse as StartResponse)
+    const exchange = new AppResponse(environ, startResponse as StartResponse)
     const watch = new CloseWatch((message) => report(options, environ, violation(message)), closeTimeoutMs)
     environ['tsgi.signal'].addEventListener('abort', () => watch.stopped('the request was aborted'), { once: true })
     const body = callApp(app, appEnviron(environ, exchange), exchange.startResponse)
@@ -47,7 +47,7 @@ export function validate(app: App, options: ValidateOptions = {}): App {
 }
 
 /** The app gets a copy: the gateway keeps its own streams (it may drain tsgi.input afterwards). */
-function appEnviron(environ: Environ, exchange: Exchange): Environ {
+function appEnviron(environ: Environ, exchange: AppResponse): Environ {
   const copy: Environ = {
     ...environ,
     'tsgi.input': wrapInput(environ['tsgi.input'], exchange, 'tsgi.input'),

@@ -7,7 +7,7 @@ import { chunkLength, describe, isChunk, isErrorLike, isThenable, relabel, show,
 const NO_BODY_STATUS = new Set([204, 304])
 
 /** The response as the app has declared it so far, and what it produced. */
-export class Exchange {
+export class AppResponse {
   readonly #method: string
   readonly #gatewayStart: StartResponse
   #started = false

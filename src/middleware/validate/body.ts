@@ -1,8 +1,8 @@
 // The validator's body wrapper (SPEC §5): checks every chunk on its way to the gateway, and that the
 // gateway closes the body (SPEC §5.3), which wsgiref can only check when the body is garbage-collected.
 import type { Body, Chunk } from '../../app.js'
+import type { AppResponse } from './app-response.js'
 import { describe, type Report, violation } from './common.js'
-import type { Exchange } from './exchange.js'
 
 /** Watches that the gateway calls return(): a timer once iteration stopped, and the garbage collector. */
 export class CloseWatch {
@@ -60,7 +60,7 @@ export class CloseWatch {
 const collected = new FinalizationRegistry<CloseWatch>((watch) => watch.collected())
 
 /** Checks what the app returned and gives the gateway a body that validates itself as it is read. */
-export function wrapBody(body: unknown, exchange: Exchange, watch: CloseWatch): Body {
+export function wrapBody(body: unknown, exchange: AppResponse, watch: CloseWatch): Body {
   const b = body as Partial<Iterable<unknown> & AsyncIterable<unknown>> | null
   if (typeof b !== 'object' || b === null || body instanceof Uint8Array) {
     throw violation(`the app returned ${describe(body)}: a body is an iterable or async iterable of chunks (SPEC §5.1)`)
@@ -77,7 +77,7 @@ export function wrapBody(body: unknown, exchange: Exchange, watch: CloseWatch): 
 
 // An array's chunks are all known now and no app code runs while the gateway sends them: check them
 // at once, and hand the gateway a real array so it can still add Content-Length (SPEC §5.2).
-function checkArray(body: unknown[], exchange: Exchange): Chunk[] {
+function checkArray(body: unknown[], exchange: AppResponse): Chunk[] {
   exchange.beginBody()
   try {
     for (const chunk of body) exchange.chunk(chunk, 'the body')
@@ -91,13 +91,13 @@ function checkArray(body: unknown[], exchange: Exchange): Chunk[] {
 
 /** What both flavours share: the order of calls the gateway may make (SPEC §5.3). */
 class Cursor {
-  readonly exchange: Exchange
+  readonly exchange: AppResponse
   readonly watch: CloseWatch
   opened = false
   closed = false
   pending = false
 
-  constructor(exchange: Exchange, watch: CloseWatch) {
+  constructor(exchange: AppResponse, watch: CloseWatch) {
     this.exchange = exchange
     this.watch = watch
   }
@@ -157,7 +157,7 @@ class SyncBody implements Iterable<Chunk>, Iterator<Chunk> {
   readonly #cursor: Cursor
   #iterator: Iterator<unknown> | undefined
 
-  constructor(body: Iterable<unknown>, exchange: Exchange, watch: CloseWatch) {
+  constructor(body: Iterable<unknown>, exchange: AppResponse, watch: CloseWatch) {
     this.#body = body
     this.#cursor = new Cursor(exchange, watch)
   }
@@ -192,7 +192,7 @@ class AsyncBody implements AsyncIterable<Chunk>, AsyncIterator<Chunk> {
   readonly #cursor: Cursor
   #iterator: AsyncIterator<unknown> | undefined
 
-  constructor(body: AsyncIterable<unknown>, exchange: Exchange, watch: CloseWatch) {
+  constructor(body: AsyncIterable<unknown>, exchange: AppResponse, watch: CloseWatch) {
     this.#body = body
     this.#cursor = new Cursor(exchange, watch)
   }

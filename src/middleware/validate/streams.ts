@@ -1,21 +1,21 @@
 // The validator's wrappers for tsgi.input, tsgi.fastcgi.data and tsgi.errors (SPEC §3.3): the app's
 // calls are checked (arguments, one read at a time, none after the response), and so are the gateway's answers.
 import type { ErrorStream, InputStream } from '../../app.js'
+import type { AppResponse } from './app-response.js'
 import { describe, isThenable, violation } from './common.js'
-import type { Exchange } from './exchange.js'
 
 /** Wraps an input stream the gateway provides; `name` is its environ key, for messages. */
-export function wrapInput(input: InputStream, exchange: Exchange, name: string): InputStream {
+export function wrapInput(input: InputStream, exchange: AppResponse, name: string): InputStream {
   return new CheckedInput(input, exchange, name)
 }
 
 class CheckedInput implements InputStream {
   readonly #input: InputStream
-  readonly #exchange: Exchange
+  readonly #exchange: AppResponse
   readonly #name: string
   #busy = false
 
-  constructor(input: InputStream, exchange: Exchange, name: string) {
+  constructor(input: InputStream, exchange: AppResponse, name: string) {
     this.#input = input
     this.#exchange = exchange
     this.#name = name
