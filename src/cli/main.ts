@@ -2,80 +2,20 @@
 // code and never exits itself, so tests call it in-process; bin/tsgi.js (or running this file) exits.
 import { realpathSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { type ParseArgsConfig, parseArgs } from 'node:util'
-import { isTsgiError, TsgiError } from '../errors.js'
+import { parseArgs } from 'node:util'
+import { isTsgiError } from '../errors.js'
 import { VERSION } from '../version.js'
-import { loadApp } from './load.js'
+import type { CliIO, Command, Io, Options, Values } from './command.js'
+import { usage } from './command.js'
 import { USAGE } from './usage.js'
 
-/** Where main() writes, and how `serve` is stopped; all default to the process's own. */
-export interface CliIO {
-  stdout?: (text: string) => void
-  stderr?: (text: string) => void
-  /** Stops `serve` like SIGINT/SIGTERM do (for tests and embedding). */
-  signal?: AbortSignal
-  cwd?: string
-}
+export type { CliIO } from './command.js'
 
-type Options = NonNullable<ParseArgsConfig['options']>
-type Values = Record<string, string | boolean | undefined>
-
-interface Command {
-  options: Options
-  /** `cgi` ignores extra arguments: a web server may pass ISINDEX words as argv (RFC 3875 §4.4). */
-  extraArgs?: boolean
-  run(appPath: string, values: Values, io: Required<Omit<CliIO, 'signal'>> & CliIO): Promise<number>
-}
-
-const EXPORT: Options = { export: { type: 'string' } }
-
-const COMMANDS: Record<string, Command> = {
-  serve: {
-    options: { ...EXPORT, host: { type: 'string' }, port: { type: 'string' } },
-    async run(appPath, values, io) {
-      const port = parsePort(values.port)
-      const { serveUntilStopped } = await import('./commands/serve.js')
-      const app = await loadApp(appPath, { exportName: str(values.export), cwd: io.cwd })
-      return serveUntilStopped(app, { host: str(values.host) ?? '127.0.0.1', port, appPath }, io)
-    },
-  },
-  cgi: {
-    options: { ...EXPORT, nph: { type: 'boolean' } },
-    extraArgs: true,
-    async run(appPath, values, io) {
-      // Imported before the app: cgi/run.js scrubs HTTP_PROXY from process.env at load (httpoxy, S-01).
-      const { runCgi } = await import('../gateways/cgi/run.js')
-      const app = await loadApp(appPath, { exportName: str(values.export), cwd: io.cwd })
-      return runCgi(app, { scriptPath: appPath, ...(values.nph === true ? { nph: true } : {}) })
-    },
-  },
-  fastcgi: {
-    options: {
-      ...EXPORT,
-      listen: { type: 'string' },
-      'socket-mode': { type: 'string' },
-      public: { type: 'boolean' },
-      multiplex: { type: 'boolean' },
-      'max-body': { type: 'string' },
-    },
-    async run(appPath, values, io) {
-      // Loaded before the app: in the CGI fallback, cgi/run.js must scrub HTTP_PROXY first (S-01).
-      if (values.listen === undefined && process.env.REQUEST_METHOD !== undefined) await import('../gateways/cgi/run.js')
-      const { fastcgiUntilStopped } = await import('./commands/fastcgi.js')
-      const app = await loadApp(appPath, { exportName: str(values.export), cwd: io.cwd })
-      return fastcgiUntilStopped(
-        app,
-        {
-          listen: str(values.listen),
-          socketMode: str(values['socket-mode']),
-          public: values.public === true,
-          multiplex: values.multiplex === true,
-          maxBody: str(values['max-body']),
-        },
-        io,
-      )
-    },
-  },
+// Each command's module is loaded only when it runs: a CGI request loads the CGI adapter, not the rest.
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  serve: async () => (await import('./commands/serve.js')).serveCommand,
+  cgi: async () => (await import('./commands/cgi.js')).cgiCommand,
+  fastcgi: async () => (await import('./commands/fastcgi.js')).fastcgiCommand,
 }
 
 /** Runs the command line `argv` (without node and the script); resolves to the exit code. */
@@ -94,7 +34,7 @@ export async function main(argv: string[], io: CliIO = {}): Promise<number> {
   }
 }
 
-async function dispatch(argv: string[], io: Parameters<Command['run']>[2]): Promise<number> {
+async function dispatch(argv: string[], io: Io): Promise<number> {
   const [name, ...rest] = argv
   if (name === undefined) {
     io.stderr(USAGE)
@@ -108,10 +48,11 @@ async function dispatch(argv: string[], io: Parameters<Command['run']>[2]): Prom
     io.stdout(`${VERSION}\n`)
     return 0
   }
-  const command = COMMANDS[name]
-  if (command === undefined) {
+  const load = COMMANDS[name]
+  if (load === undefined) {
     throw usage(name.startsWith('-') ? `unknown option ${name}` : `unknown command ${JSON.stringify(name)}`)
   }
+  const command = await load()
   const { values, positionals } = parse(rest, command)
   if (values.help === true) {
     io.stdout(USAGE)
@@ -135,21 +76,6 @@ function parse(args: string[], command: Command): { values: Values; positionals:
     const first = (message.split(/\.\s/)[0] ?? message).replace(/\.$/, '')
     throw usage(first.charAt(0).toLowerCase() + first.slice(1))
   }
-}
-
-function parsePort(value: string | boolean | undefined): number {
-  if (value === undefined) return 8000
-  const port = typeof value === 'string' && /^\d{1,5}$/.test(value) ? Number(value) : NaN
-  if (!(port <= 65535)) throw usage(`invalid --port ${JSON.stringify(value)} (expected 0 to 65535)`)
-  return port
-}
-
-function str(value: string | boolean | undefined): string | undefined {
-  return typeof value === 'string' ? value : undefined
-}
-
-function usage(what: string): TsgiError {
-  return new TsgiError('ERR_USAGE', `tsgi: ${what}`)
 }
 
 function describeFailure(error: unknown): string {

@@ -1,16 +1,28 @@
-// One entry for a script that a web server may run either way: FastCGI when fd 0 is the listening
-// socket mod_fcgid, spawn-fcgi or lighttpd hand over (FastCGI spec §2.2), the CGI adapter otherwise.
+// How the process was started decides how it serves, and this is the one place that decides: FastCGI when
+// fd 0 is the listening socket a web server handed over (FastCGI spec §2.2: mod_fcgid, spawn-fcgi,
+// lighttpd), CGI when the environment carries a request (RFC 3875 §4.1.12), else a shell.
 import type { App } from '../app.js'
 import { isListeningSocket } from '../net/listen.js'
 import type { FastcgiOptions } from './fastcgi/options.js'
 
+export type StartedAs = 'fastcgi' | 'cgi' | 'shell'
+
 /**
- * Serves `app` as the process was started: under mod_fcgid/spawn-fcgi as a FastCGI responder on fd 0
- * until SIGTERM, under mod_cgi/mod_cgid as one CGI request. Resolves to an exit code (also set as
- * process.exitCode), like runCgi. The FastCGI code is loaded only when needed: a CGI request pays nothing.
+ * `fastcgi` only for a *listening* socket on fd 0: Apache mod_cgid hands CGI scripts a connected socket
+ * there, so "fd 0 is a socket" would mistake every mod_cgid request for FastCGI.
+ */
+export function startedAs(env: Readonly<Record<string, string | undefined>> = process.env): StartedAs {
+  if (isListeningSocket(0)) return 'fastcgi'
+  return env.REQUEST_METHOD !== undefined ? 'cgi' : 'shell'
+}
+
+/**
+ * Serves `app` as the process was started: a FastCGI responder on fd 0 until SIGTERM, or one CGI request
+ * (from a shell, the CGI adapter prints how to try it). Resolves to the exit code, also set as
+ * process.exitCode. The FastCGI code is loaded only when needed: a CGI request pays nothing for it.
  */
 export async function serveAuto(app: App, options: FastcgiOptions = {}): Promise<number> {
-  if (isListeningSocket(0)) {
+  if (startedAs() === 'fastcgi') {
     const { serveFastcgi } = await import('./fastcgi/responder.js')
     const server = await serveFastcgi(app, { handleSignals: true, ...options, listen: 'fd:0' })
     await server.closed

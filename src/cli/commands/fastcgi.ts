@@ -2,7 +2,33 @@
 // send). Without --listen it takes the listening socket on fd 0, or answers once as CGI (one script, both).
 import type { App } from '../../app.js'
 import { TsgiError } from '../../errors.js'
-import { isListeningSocket } from '../../net/listen.js'
+import { startedAs } from '../../gateways/auto.js'
+import { type Command, EXPORT_OPTION, str } from '../command.js'
+import { loadApp } from '../load.js'
+
+export const fastcgiCommand: Command = {
+  options: {
+    ...EXPORT_OPTION,
+    listen: { type: 'string' },
+    'socket-mode': { type: 'string' },
+    public: { type: 'boolean' },
+    multiplex: { type: 'boolean' },
+    'max-body': { type: 'string' },
+  },
+  async run(appPath, values, io) {
+    // Loaded before the app: in the CGI fallback it must scrub HTTP_PROXY first (httpoxy, S-01).
+    if (values.listen === undefined) await import('../../gateways/cgi/run.js')
+    const app = await loadApp(appPath, { exportName: str(values.export), cwd: io.cwd })
+    const options = {
+      listen: str(values.listen),
+      socketMode: str(values['socket-mode']),
+      public: values.public === true,
+      multiplex: values.multiplex === true,
+      maxBody: str(values['max-body']),
+    }
+    return fastcgiUntilStopped(app, options, io)
+  },
+}
 
 export interface FastcgiCommandOptions {
   listen: string | undefined
@@ -20,8 +46,9 @@ interface Io {
 export async function fastcgiUntilStopped(app: App, options: FastcgiCommandOptions, io: Io): Promise<number> {
   let listen = options.listen
   if (listen === undefined) {
-    if (isListeningSocket(0)) listen = 'fd:0'
-    else if (process.env.REQUEST_METHOD !== undefined) {
+    const how = startedAs()
+    if (how === 'fastcgi') listen = 'fd:0'
+    else if (how === 'cgi') {
       const { runCgi } = await import('../../gateways/cgi/run.js')
       return runCgi(app)
     } else {

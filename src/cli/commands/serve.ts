@@ -2,6 +2,17 @@
 // gracefully; a second one cuts the connections still open.
 import type { App } from '../../app.js'
 import { serve } from '../../gateways/http/index.js'
+import { type Command, EXPORT_OPTION, str, usage } from '../command.js'
+import { loadApp } from '../load.js'
+
+export const serveCommand: Command = {
+  options: { ...EXPORT_OPTION, host: { type: 'string' }, port: { type: 'string' } },
+  async run(appPath, values, io) {
+    const port = parsePort(values.port)
+    const app = await loadApp(appPath, { exportName: str(values.export), cwd: io.cwd })
+    return serveUntilStopped(app, { host: str(values.host) ?? '127.0.0.1', port, appPath }, io)
+  },
+}
 
 export interface ServeCommandOptions {
   host: string
@@ -45,4 +56,11 @@ export async function serveUntilStopped(app: App, options: ServeCommandOptions, 
     process.off('SIGTERM', onStop)
     io.signal?.removeEventListener('abort', onStop)
   }
+}
+
+function parsePort(value: string | boolean | undefined): number {
+  if (value === undefined) return 8000
+  const port = typeof value === 'string' && /^\d{1,5}$/.test(value) ? Number(value) : Number.NaN
+  if (!(port <= 65535)) throw usage(`invalid --port ${JSON.stringify(value)} (expected 0 to 65535)`)
+  return port
 }

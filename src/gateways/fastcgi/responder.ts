@@ -4,9 +4,16 @@ import { type AddressInfo, createServer, type Server, type Socket } from 'node:n
 import type { App } from '../../app.js'
 import { isApp } from '../../core/call.js'
 import { TsgiError } from '../../errors.js'
-import { ResponderConnection } from './responder-connection.js'
-import { isListeningSocket, type ListenSpec, listenOn, parseAllowList, parseListen, peerAllowed } from '../../net/listen.js'
+import {
+  isListeningSocket,
+  type ListenSpec,
+  listenOn,
+  parseAllowList,
+  parseListen,
+  peerAllowed,
+} from '../../net/listen.js'
 import { type FastcgiOptions, resolveOptions } from './options.js'
+import { ResponderConnection } from './responder-connection.js'
 
 export interface FastcgiServer {
   readonly server: Server

@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll } from 'vitest'
 import type { App } from '../../../src/app.js'
-import { FastcgiClient } from '../../../src/hosts/fastcgi/client.js'
 import { type FastcgiOptions, type FastcgiServer, serveFastcgi } from '../../../src/gateways/fastcgi/index.js'
+import { FastcgiClient } from '../../../src/hosts/fastcgi/client.js'
 import {
   concatBytes,
   decodeEndRequestBody,
