@@ -1,5 +1,5 @@
 // `npm run build`: the CGI bundles cgi-bin/dist/<name>.cjs (esbuild: one CommonJS file per cgi-bin/src/*.ts,
-// the cheapest thing Node 20 can start, perf-anchors.md) and dist/ (tsc: the library and its .d.ts).
+// the cheapest thing Node 20 can start, docs/performance.md) and dist/ (tsc: the library and its .d.ts).
 // `node scripts/build.mjs --cgi` builds only the bundles (the CGI tests and benchmark need nothing else).
 import { spawnSync } from 'node:child_process'
 import { mkdirSync, readdirSync, renameSync, writeFileSync } from 'node:fs'

@@ -148,7 +148,7 @@ export function targets(list: Target[]): string {
   return out.join('\n')
 }
 
-export const PEERS = `reference: peers measured on this kind of machine (perf-anchors.md; other runs, other days)
+export const PEERS = `reference: peers measured on this kind of machine (docs/performance.md; other runs, other days)
   node:http hello, direct                           55,000 req/s
   lean feature-less Node responder, direct c=16     59,000 req/s (Unix)
   Go net/http/fcgi (GOMAXPROCS=1), direct c=16      28,700 req/s (Unix)

@@ -1,4 +1,4 @@
-// The checks every web-server path runs (protocol.md §3 and §4): one `it` per behaviour, with the server's
+// The checks every web-server path runs (the C- and S- rules of docs/checklist.md): one `it` per behaviour, with the server's
 // own quirks (CONTENT_LENGTH on GET, Cookie joining, underscores, redirects, client aborts, keep-conn) as
 // per-path expectations. Each result also lands in the compatibility table.
 import { createHash, randomBytes } from 'node:crypto'

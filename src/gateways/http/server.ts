@@ -23,7 +23,7 @@ export interface ListenerOptions {
 }
 
 export interface ServeOptions extends ListenerOptions {
-  /** Default 127.0.0.1: a dev server is not exposed unless asked (reference S-16). */
+  /** Default 127.0.0.1: a dev server is not exposed unless asked (S-16). */
   host?: string
   /** Default 8000; 0 picks a free port. */
   port?: number

@@ -29,7 +29,7 @@ const HEX2 = /^[0-9A-Fa-f]{2}$/
  *   lets the server reject it), and NUL ends C strings in other gateways. The app never sees them.
  * - A `%` not followed by two hex digits gives 400, as Apache's ap_unescape_url does.
  * - Decoded bytes are read as UTF-8; invalid sequences become U+FFFD: what a CGI script under Apache
- *   sees after Node decodes its environment (reference C-06). REQUEST_URI keeps the exact escapes.
+ *   sees after Node decodes its environment (C-06). REQUEST_URI keeps the exact escapes.
  */
 export function parseTarget(url: string): Target | BadTarget {
   let rest = url.split('#', 1)[0] ?? ''

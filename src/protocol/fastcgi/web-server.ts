@@ -1,6 +1,6 @@
 // The web-server side of a FastCGI connection (the client: nginx's role), sans-IO. Same contract
 // as ApplicationConnection. It is strict, like nginx and Apache: a record for an id we did not
-// begin, or output out of order, is a protocol error (see protocol.md §2.2 "wrong request id").
+// begin, or output out of order, is a protocol error (nginx and Apache close the connection on one too).
 import { TsgiError } from '../../errors.js'
 import { ConnectionBase } from './base.js'
 import { FLAG_KEEP_CONN, MAX_REQUEST_ID, RecordType, Role, recordTypeName } from './constants.js'

@@ -1,6 +1,6 @@
 // Helpers for the responder tests: a responder on loopback that records its log, and a raw web-server
 // peer that sends hand-built records and keeps every record it receives (foreign ids and all), so the
-// tests can check what a lenient client would hide (FastCGI spec §3.3, §5; protocol.md §2.2).
+// tests can check what a lenient client would hide (FastCGI spec §3.3, §5).
 import { mkdtempSync, rmSync } from 'node:fs'
 import { connect, type Socket } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -214,7 +214,7 @@ export function responseOf(records: RawRecord[], id: number): { status: string; 
 }
 
 /**
- * The per-request invariants (F-07, F-20, F-22, protocol.md §2.2): every record carries an id we used (or 0),
+ * The per-request invariants (F-07, F-20, F-22): every record carries an id we used (or 0),
  * each request has exactly one END_REQUEST and nothing after it, STDOUT ends before END_REQUEST, and the
  * first STDOUT record is non-empty and holds the whole header block, except for the `cancelled` ids (an
  * ABORT_REQUEST: the web server wants no response, and the request may end as STDOUT("") END_REQUEST).

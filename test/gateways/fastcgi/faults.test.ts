@@ -1,4 +1,4 @@
-// Misbehaving web servers and apps (protocol.md §4: S-07, S-09, S-11..S-14): each fault costs at most its
+// Misbehaving web servers and apps (S-07, S-09, S-11..S-14): each fault costs at most its
 // own connection, and afterwards a normal request on a fresh connection still succeeds.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { concatBytes, encodeRecord } from '../../../src/protocol/fastcgi/index.js'

@@ -139,7 +139,7 @@ describe.skipIf(skipWithout('cgi-fcgi'))(
       await server?.close() // unset when requireTool failed first
     })
 
-    /** cgi-fcgi sends its whole environment as PARAMS, so it gets only these (protocol.md §2.3). */
+    /** cgi-fcgi sends its whole environment as PARAMS, so it gets only these. */
     function cgiFcgi(
       address: string,
       env: Record<string, string>,

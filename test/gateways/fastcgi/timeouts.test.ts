@@ -1,4 +1,4 @@
-// Time limits on what the web server owes us (protocol.md S-12): a request whose STDIN stops coming is
+// Time limits on what the web server owes us (S-12): a request whose STDIN stops coming is
 // cut after inputTimeoutMs; one that keeps trickling, or that waits on our own app, is not.
 import { describe, expect, it } from 'vitest'
 import type { App } from '../../../src/app.js'

@@ -1,4 +1,4 @@
-// buildEnviron, one rule per row, each citing RFC 3875 (or the checklist item in protocol.md it comes from).
+// buildEnviron, one rule per row, each citing RFC 3875 (or the docs/checklist.md id it comes from).
 import { describe, expect, it } from 'vitest'
 import type { InputStream } from '../../../src/app.js'
 import { RequestAbort } from '../../../src/core/abort.js'

@@ -1,4 +1,4 @@
-// The application side (our responder's state machine): protocol.md §1.1-§1.4 and §4.
+// The application side (our responder's state machine): the F- and S- rules of docs/checklist.md.
 import { describe, expect, it } from 'vitest'
 import {
   ApplicationConnection,
@@ -397,7 +397,7 @@ describe('streams per role (spec §6)', () => {
   })
 })
 
-describe('security checklist (protocol.md §4)', () => {
+describe('security checklist (S-)', () => {
   it('S-07: PARAMS in 1-byte records work, and records of a finished stream are ignored', () => {
     const block = encodeParams([['SCRIPT_NAME', '/x']])
     const { events } = feed(

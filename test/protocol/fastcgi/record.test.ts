@@ -1,4 +1,4 @@
-// Record layer: protocol.md §1.1 (F-01..F-06) and S-08, plus the reader's zero-copy contract.
+// Record layer: F-01..F-06 and S-08, plus the reader's zero-copy contract.
 import { describe, expect, it } from 'vitest'
 import {
   ApplicationConnection,

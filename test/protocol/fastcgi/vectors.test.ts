@@ -1,4 +1,4 @@
-// The 35 golden vectors of protocol.md §5 (test/fixtures/fastcgi/vectors.json): each decoded three
+// The 35 golden vectors V-01..V-35 (test/fixtures/fastcgi/vectors.json, docs/checklist.md): each decoded three
 // ways (h11's tr(): whole, one byte at a time, with trailing bytes), and our encoders' exact bytes.
 import { describe, expect, it } from 'vitest'
 import { isTsgiError } from '../../../src/errors.js'
@@ -184,7 +184,7 @@ function testLengthVector(vector: Vector): void {
 }
 
 describe('golden vectors: decoding', () => {
-  it('has all 35 vectors of protocol.md §5', () => {
+  it('has all 35 vectors, V-01..V-35', () => {
     expect(vectors.map((v) => v.id)).toEqual(
       Array.from({ length: 35 }, (_, i) => `V-${String(i + 1).padStart(2, '0')}`),
     )
