@@ -46,7 +46,10 @@ async function main(): Promise<void> {
   try {
     const bin = await compile(dir)
     const knobs: Knobs = { loadgen: bin.loadgen, warmupMs: WARMUP_MS, durationMs: DURATION_MS }
-    const add = async (server: Promise<Server>): Promise<Server> => (servers.push(await server), server)
+    const add = async (server: Promise<Server>): Promise<Server> => {
+      servers.push(await server)
+      return server
+    }
     const fTcp = await add(startResponder('fcgi tcp', bin.hello, '127.0.0.1:0'))
     const fUnix = await add(startResponder('fcgi unix', bin.hello, join(dir, 'hello.sock')))
     const hTcp = await add(startHttp('http tcp', bin.httpHello, '0'))

@@ -18,5 +18,5 @@ export default async function echo(environ: Environ, startResponse: StartRespons
     `sha256: ${hash.digest('hex')}`,
   ].join('\n')
   startResponse('200 OK', [['Content-Type', 'text/plain; charset=utf-8']])
-  return [body + '\n']
+  return [`${body}\n`]
 }

@@ -5,7 +5,7 @@ export default function environDump(environ: Environ, startResponse: StartRespon
   const lines = Object.keys(environ)
     .sort()
     .map((key) => `${key}: ${describe(environ[key])}`)
-  const body = new TextEncoder().encode(lines.join('\n') + '\n')
+  const body = new TextEncoder().encode(`${lines.join('\n')}\n`)
   startResponse('200 OK', [
     ['Content-Type', 'text/plain; charset=utf-8'],
     ['Content-Length', String(body.byteLength)],

@@ -143,7 +143,11 @@ export const inProcess: TransportFactory = {
       input.end()
       const environ = buildEnviron(cgiVars(request, '/app'), {
         input,
-        errors: { write: (message) => void (stderr += message) },
+        errors: {
+          write: (message) => {
+            stderr += message
+          },
+        },
         signal: controller.signal,
         multithread: false,
         multiprocess: false,
@@ -154,13 +158,18 @@ export const inProcess: TransportFactory = {
       const chunks: Uint8Array[] = []
       let aborted = false
       const sink: ResponseSink = {
-        head: (code, _reason, list) => void ((status = code), (headers = list)),
+        head: (code, _reason, list) => {
+          status = code
+          headers = list
+        },
         body: (chunk) => {
           chunks.push(chunk)
           if (abortAfterFirst) controller.abort()
         },
         end: () => undefined,
-        abort: () => void (aborted = true),
+        abort: () => {
+          aborted = true
+        },
       }
       const result = await runApp(conformanceApp, environ, sink)
       return {
@@ -255,7 +264,9 @@ export const cgi: TransportFactory = {
           out.push(chunk)
           if (abandon && parseCgiHead(Buffer.concat(out)) !== undefined) child.stdout.destroy() // the web server went away: EPIPE
         })
-        child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')))
+        child.stderr.on('data', (chunk: Buffer) => {
+          stderr += chunk.toString('utf8')
+        })
         child.stdin.on('error', () => {})
         child.stdin.end(request.body ?? '')
         child.on('error', fail)
@@ -301,7 +312,11 @@ export const devServer: TransportFactory = {
     const server = await serve(conformanceApp, {
       port: 0,
       log: false,
-      errors: { write: (message) => void (stderr += message) },
+      errors: {
+        write: (message) => {
+          stderr += message
+        },
+      },
     })
     const run = async (request: ConfRequest, abandon: boolean): Promise<ConfResponse> => {
       stderr = ''
@@ -345,8 +360,12 @@ export function httpExchange(
         chunks.push(chunk)
         if (abandon) req.destroy()
       })
-      res.on('aborted', () => (complete = false))
-      res.on('error', () => (complete = false))
+      res.on('aborted', () => {
+        complete = false
+      })
+      res.on('error', () => {
+        complete = false
+      })
       res.on('close', () => {
         const headers: Array<[string, string]> = []
         for (let i = 0; i < res.rawHeaders.length; i += 2)
@@ -443,7 +462,9 @@ export async function spawnOnFd0(
   const child = spawn(command[0]!, command.slice(1), { env, stdio: [fd, 'ignore', 'pipe'] })
   listener.close()
   let stderr = ''
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')))
+  child.stderr!.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString('utf8')
+  })
   return { child, address: `127.0.0.1:${port}`, stderr: () => stderr }
 }
 

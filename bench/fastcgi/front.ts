@@ -37,7 +37,9 @@ export async function runWrk(url: string, conns: number, seconds: number, pids: 
   const out = await run('sh', ['-c', script], (seconds + 15) * 1000)
   const wall = (performance.now() - t0) / 1000
   const pidCpuMs: Record<string, number> = {}
-  pids.forEach((pid, i) => (pidCpuMs[pid] = cpuMs(pid) - before[i]!))
+  pids.forEach((pid, i) => {
+    pidCpuMs[pid] = cpuMs(pid) - before[i]!
+  })
   const requests = Number(/(\d+) requests in/.exec(out)?.[1])
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1])
   const p50 = /\s50%\s+([\d.]+)(us|ms|s|m)\b/.exec(out)
@@ -151,7 +153,10 @@ http {
 function canConnect(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const probe = connect(port, '127.0.0.1')
-    probe.once('connect', () => (probe.destroy(), resolve(true)))
+    probe.once('connect', () => {
+      probe.destroy()
+      return resolve(true)
+    })
     probe.once('error', () => resolve(false))
   })
 }

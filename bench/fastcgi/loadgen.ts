@@ -86,7 +86,10 @@ class Latencies {
 function open(config: GenConfig, onData: (chunk: Buffer) => void): Socket {
   const onread = {
     buffer: Buffer.allocUnsafe(256 * 1024),
-    callback: (n: number, buf: Uint8Array): boolean => (onData((buf as Buffer).subarray(0, n)), true),
+    callback: (n: number, buf: Uint8Array): boolean => {
+      onData((buf as Buffer).subarray(0, n))
+      return true
+    },
   }
   const socket =
     'path' in config.target
@@ -160,7 +163,8 @@ function loop(config: GenConfig): Promise<GenResult> {
           try {
             firstStatus = check(config, Buffer.concat(first))
           } catch (err) {
-            return fail(err as Error)
+            fail(err as Error)
+            return
           }
           first = undefined
           if (expected < 0) expected = detector.bytes
@@ -222,7 +226,9 @@ function loop(config: GenConfig): Promise<GenResult> {
       const seconds = (now - t0) / 1000
       const cpu = process.cpuUsage(cpu0)
       const pidCpuMs: Record<string, number> = {}
-      config.pids.forEach((pid, i) => (pidCpuMs[pid] = cpuMs(pid) - pid0[i]!))
+      config.pids.forEach((pid, i) => {
+        pidCpuMs[pid] = cpuMs(pid) - pid0[i]!
+      })
       // A request unanswered for over a second at the end of the window is stuck, not slow.
       let stalled = 0
       for (const sentAt of waiting.values()) if (now - sentAt > 1000) stalled++
@@ -283,7 +289,9 @@ async function bulk(config: GenConfig): Promise<GenResult> {
   const seconds = (performance.now() - t0) / 1000
   const cpu = process.cpuUsage(cpu0)
   const pidCpuMs: Record<string, number> = {}
-  config.pids.forEach((pid, i) => (pidCpuMs[pid] = cpuMs(pid) - pid0[i]!))
+  config.pids.forEach((pid, i) => {
+    pidCpuMs[pid] = cpuMs(pid) - pid0[i]!
+  })
   const firstStatus = check(config, Buffer.concat(firstBytes))
   return {
     requests: 1,

@@ -115,7 +115,10 @@ export function fcgiDetector(): EndDetector {
           const n = Math.min(skip, len - i)
           i += n
           skip -= n
-          if (skip === 0 && type === RecordType.EndRequest) return (done = true)
+          if (skip === 0 && type === RecordType.EndRequest) {
+            done = true
+            return true
+          }
           continue
         }
         if (fill === 0 && len - i >= 8) {
@@ -129,7 +132,10 @@ export function fcgiDetector(): EndDetector {
           type = header[1]!
           skip = ((header[4]! << 8) | header[5]!) + header[6]!
         }
-        if (skip === 0 && type === RecordType.EndRequest) return (done = true)
+        if (skip === 0 && type === RecordType.EndRequest) {
+          done = true
+          return true
+        }
       }
       return false
     },
@@ -170,7 +176,8 @@ export function httpDetector(): EndDetector {
       bodyLeft -= buf.length
       if (bodyLeft > 0) return false
       bodyLeft = -1
-      return (done = true)
+      done = true
+      return true
     },
   }
   return d

@@ -41,7 +41,10 @@ export class RequestAbort implements AbortState {
 
   onAbort(listener: () => void): void {
     if (this.#aborted) listener()
-    else (this.#listeners ??= []).push(listener)
+    else {
+      this.#listeners ??= []
+      this.#listeners.push(listener)
+    }
   }
 }
 

@@ -21,8 +21,8 @@ export function isApp(value: unknown): value is App {
 }
 
 // A class (ES `class` syntax, or a constructor whose instances are iterable) must be called with `new`.
-const classCache = new WeakMap<Function, boolean>()
-function isClass(fn: Function): boolean {
+const classCache = new WeakMap<object, boolean>()
+function isClass(fn: AppFunction | AppClass): boolean {
   let known = classCache.get(fn)
   if (known === undefined) {
     const proto = (fn as { prototype?: object }).prototype

@@ -137,7 +137,10 @@ async function removeStaleSocket(path: string): Promise<void> {
   if (!isSocket) throw new TsgiError('ERR_LISTEN', `fcgi: ${path} exists and is not a socket; refusing to replace it`)
   const live = await new Promise<boolean>((resolve) => {
     const probe = connect(path)
-    probe.once('connect', () => (probe.destroy(), resolve(true)))
+    probe.once('connect', () => {
+      probe.destroy()
+      return resolve(true)
+    })
     probe.once('error', () => resolve(false))
   })
   if (live) throw new TsgiError('ERR_LISTEN', `fcgi: ${path} is in use by a running server`)

@@ -45,7 +45,12 @@ describe('abortStateOf: how the engine hears that the client left', () => {
     expect(state).toBe(abort)
     let made = false
     const spy = Object.getOwnPropertyDescriptor(RequestAbort.prototype, 'signal')!
-    Object.defineProperty(abort, 'signal', { get: () => ((made = true), spy.get!.call(abort)) })
+    Object.defineProperty(abort, 'signal', {
+      get: () => {
+        made = true
+        return spy.get!.call(abort)
+      },
+    })
     abort.abort('gone')
     expect([state?.aborted, made]).toEqual([true, false])
   })

@@ -56,7 +56,12 @@ describe('the three forms of an app (SPEC §2)', () => {
   })
 
   it('runs an object with a call method', async () => {
-    const app = { call: (_e: Environ, start: StartResponse) => (start('201 Created', []), ['made']) }
+    const app = {
+      call: (_e: Environ, start: StartResponse) => {
+        start('201 Created', [])
+        return ['made']
+      },
+    }
     const { rec, text } = await run(app)
     expect([rec.status, text]).toEqual([201, 'made'])
   })
@@ -131,7 +136,10 @@ describe('startResponse rules (SPEC §4)', () => {
         throw err
       }
     }
-    const { rec } = await run((_e, start) => (start('200 OK', []), body(start)))
+    const { rec } = await run((_e, start) => {
+      start('200 OK', [])
+      return body(start)
+    })
     expect(rethrown).toBe(failure)
     expect(rec.status).toBe(200)
     expect(rec.calls).toEqual(['head', 'body', 'abort'])
@@ -145,13 +153,19 @@ describe('startResponse rules (SPEC §4)', () => {
       start('404 Not Found', [['Content-Type', 'text/plain']], new Error('not there'))
       yield 'gone'
     }
-    const { rec, text } = await run((_e, start) => (start('200 OK', []), body(start)))
+    const { rec, text } = await run((_e, start) => {
+      start('200 OK', [])
+      return body(start)
+    })
     expect([rec.status, text]).toEqual([404, 'gone'])
   })
 
   it('sends the head at the end for an empty body, with Content-Length 0', async () => {
     async function* empty() {}
-    const { rec } = await run((_e, start) => (start('200 OK', [['Content-Type', 'text/plain']]), empty()))
+    const { rec } = await run((_e, start) => {
+      start('200 OK', [['Content-Type', 'text/plain']])
+      return empty()
+    })
     expect(rec.calls).toEqual(['head', 'end'])
     expect(rec.headers).toContainEqual(['Content-Length', '0'])
   })
@@ -241,26 +255,32 @@ describe('status and header validation before any byte (SPEC §4.1, RFC 3875 §6
 
   it('rejects a header block over the gateway limit', async () => {
     const { environ, rec } = makeEnviron()
-    const app: App = (_e, start) => (start('200 OK', [['X-Big', 'x'.repeat(5000)]]), ['x'])
+    const app: App = (_e, start) => {
+      start('200 OK', [['X-Big', 'x'.repeat(5000)]])
+      return ['x']
+    }
     await runApp(app, environ, recordingSink(rec), { maxHeaderBytes: 4096 })
     expect(rec.status).toBe(500)
     expect(rec.log.join('')).toMatch(/header block is \d+ bytes, over the limit of 4096/)
   })
 
   it('never invents a Content-Type (no text/html guessing, CVE-2020-24553)', async () => {
-    const { rec } = await run((_e, start) => (start('200 OK', []), ['<script>']))
+    const { rec } = await run((_e, start) => {
+      start('200 OK', [])
+      return ['<script>']
+    })
     expect(rec.headers).toEqual([['Content-Length', '8']])
   })
 
   it('keeps repeated headers such as Set-Cookie in order', async () => {
-    const app: App = (_e, start) => (
+    const app: App = (_e, start) => {
       start('200 OK', [
         ['Set-Cookie', 'a=1'],
         ['Set-Cookie', 'b=2'],
         ['Content-Type', 'text/plain'],
-      ]),
-      ['x']
-    )
+      ])
+      return ['x']
+    }
     const { rec } = await run(app)
     expect(rec.headers?.filter(([n]) => n === 'Set-Cookie')).toEqual([
       ['Set-Cookie', 'a=1'],
@@ -278,47 +298,63 @@ describe('body rules (SPEC §5)', () => {
 
   it('stops pulling a HEAD body after the head and closes it', async () => {
     const { body, state } = trackedBody(['a', 'b', 'c'])
-    const { rec } = await run((_e, start) => (start('200 OK', []), body), { REQUEST_METHOD: 'HEAD' })
+    const { rec } = await run(
+      (_e, start) => {
+        start('200 OK', [])
+        return body
+      },
+      { REQUEST_METHOD: 'HEAD' },
+    )
     expect(rec.calls).toEqual(['head', 'end'])
     expect(state.pulled).toBe(1)
     expect(state.closed).toBe(1)
   })
 
   it.each([204, 304])('sends no body and adds no Content-Length for %i', async (code) => {
-    const { rec } = await run((_e, start) => (start(`${code} X`, []), ['ignored']))
+    const { rec } = await run((_e, start) => {
+      start(`${code} X`, [])
+      return ['ignored']
+    })
     expect(rec.calls).toEqual(['head', 'end'])
     expect(rec.headers).toEqual([])
   })
 
   it('rejects a string body (iterating it would send one character at a time)', async () => {
-    const { rec } = await run((_e, start) => (start('200 OK', []), 'hello' as unknown as Body))
+    const { rec } = await run((_e, start) => {
+      start('200 OK', [])
+      return 'hello' as unknown as Body
+    })
     expect(rec.status).toBe(500)
     expect(rec.log.join('')).toMatch(/must return an iterable body, got string/)
   })
 
   it('rejects a chunk that is neither bytes nor string', async () => {
-    const { rec } = await run((_e, start) => (start('200 OK', []), [42 as unknown as string]))
+    const { rec } = await run((_e, start) => {
+      start('200 OK', [])
+      return [42 as unknown as string]
+    })
     expect(rec.status).toBe(500)
     expect(rec.log.join('')).toMatch(/chunks must be Uint8Array or string, got number/)
   })
 
   it('aborts a response that sends more than its Content-Length', async () => {
     const { body, state } = trackedBody(['12345', '678'])
-    const { rec } = await run((_e, start) => (start('200 OK', [['Content-Length', '6']]), body))
+    const { rec } = await run((_e, start) => {
+      start('200 OK', [['Content-Length', '6']])
+      return body
+    })
     expect(rec.calls).toEqual(['head', 'body', 'abort'])
     expect(rec.log.join('')).toMatch(/more than its Content-Length of 6/)
     expect(state.closed).toBe(1)
   })
 
   it('aborts a response that sends less than its Content-Length', async () => {
-    const { rec } = await run(
-      (_e, start) => (
-        start('200 OK', [['Content-Length', '10']]),
-        (async function* () {
-          yield 'short'
-        })()
-      ),
-    )
+    const { rec } = await run((_e, start) => {
+      start('200 OK', [['Content-Length', '10']])
+      return (async function* () {
+        yield 'short'
+      })()
+    })
     expect(rec.calls).toEqual(['head', 'body', 'abort'])
     expect(rec.log.join('')).toMatch(/5 bytes, less than its Content-Length of 10/)
   })
@@ -332,7 +368,10 @@ describe('body rules (SPEC §5)', () => {
       ...recordingSink(rec),
       body: (chunk: Uint8Array) => {
         order.push(`sent ${Buffer.from(chunk).toString()}`)
-        if (++calls === 1) return new Promise<void>((r) => (release = r))
+        if (++calls === 1)
+          return new Promise<void>((r) => {
+            release = r
+          })
       },
     }
     async function* body() {
@@ -341,7 +380,14 @@ describe('body rules (SPEC §5)', () => {
       order.push('pull 2')
       yield '2'
     }
-    const done = runApp((_e, start) => (start('200 OK', []), body()), environ, sink)
+    const done = runApp(
+      (_e, start) => {
+        start('200 OK', [])
+        return body()
+      },
+      environ,
+      sink,
+    )
     await new Promise((r) => setTimeout(r, 10))
     expect(order).toEqual(['pull 1', 'sent 1'])
     release()
@@ -380,7 +426,10 @@ describe('errors and closing (SPEC §5.3, §5.4)', () => {
 
   it('closes the body when it fails mid-way, and aborts the started response', async () => {
     const { body, state } = trackedBody(['a', 'b'], { failAt: 1 })
-    const { rec } = await run((_e, start) => (start('200 OK', []), body))
+    const { rec } = await run((_e, start) => {
+      start('200 OK', [])
+      return body
+    })
     expect(rec.calls).toEqual(['head', 'body', 'abort'])
     expect(state.closed).toBe(1)
     expect(rec.log.join('')).toContain('boom in body')
@@ -388,14 +437,24 @@ describe('errors and closing (SPEC §5.3, §5.4)', () => {
 
   it('closes the body after a normal end, exactly once', async () => {
     const { body, state } = trackedBody(['a'])
-    await run((_e, start) => (start('200 OK', []), body))
+    await run((_e, start) => {
+      start('200 OK', [])
+      return body
+    })
     expect(state.closed).toBe(1)
   })
 
   it('stops and closes the body when the client goes away (tsgi.signal)', async () => {
     const { body, state } = trackedBody(['a'], { hangAt: 1 })
     const { environ, rec } = makeEnviron()
-    const done = runApp((_e, start) => (start('200 OK', []), body), environ, recordingSink(rec))
+    const done = runApp(
+      (_e, start) => {
+        start('200 OK', [])
+        return body
+      },
+      environ,
+      recordingSink(rec),
+    )
     await new Promise((r) => setTimeout(r, 10))
     rec.controller.abort()
     const result = await done
@@ -439,7 +498,10 @@ describe('runs that never wait on the sink (the responder hot path)', () => {
     const waiting = { ...sink, body: (chunk: Uint8Array) => Promise.resolve(sink.body(chunk)) }
     expect(await runApp(hello, environ, waiting)).toMatchObject({ status: 200, bytes: 13 })
     const promised = runApp(
-      async (_e, start) => (start('200 OK', []), ['x']),
+      async (_e, start) => {
+        start('200 OK', [])
+        return ['x']
+      },
       makeEnviron().environ,
       recordingSink(rec),
     )

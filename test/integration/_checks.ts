@@ -5,7 +5,7 @@ import { createHash, randomBytes } from 'node:crypto'
 import { existsSync, readFileSync, rmSync } from 'node:fs'
 import { expect, it } from 'vitest'
 import { pattern } from '../fixtures/conformance-app.js'
-import { headerValues, json, type Response, request, requestAndHangUp } from './_client.js'
+import { headerValues, type JsonObject, json, type Response, request, requestAndHangUp } from './_client.js'
 import { sleep } from './_harness.js'
 import { declarePath, type PathInfo, record } from './_results.js'
 
@@ -60,11 +60,7 @@ function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex')
 }
 
-async function envOf(
-  spec: PathSpec,
-  target: string,
-  headers: Array<[string, string]> = [],
-): Promise<Record<string, any>> {
+async function envOf(spec: PathSpec, target: string, headers: Array<[string, string]> = []): Promise<JsonObject> {
   const response = await request(spec.port(), target, { headers })
   expect(response.status, describe(response)).toBe(200)
   return json(response)

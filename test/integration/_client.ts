@@ -71,7 +71,7 @@ function head(port: number, target: string, options: RequestOptions): string {
   for (const [name, value] of options.headers ?? []) lines.push(`${name}: ${value}`)
   if (options.body !== undefined) lines.push(`Content-Length: ${options.body.byteLength}`)
   if (options.chunks !== undefined) lines.push('Transfer-Encoding: chunked')
-  return lines.join('\r\n') + '\r\n\r\n'
+  return `${lines.join('\r\n')}\r\n\r\n`
 }
 
 function parse(raw: Buffer, isHead: boolean): Response {
@@ -109,10 +109,14 @@ export function headerValues(response: Response, name: string): string[] {
   return response.headers.filter(([n]) => n === name).map(([, value]) => value)
 }
 
+/** What the fixture apps answer in JSON: the tests assert its shape, key by key. */
+// biome-ignore lint/suspicious/noExplicitAny: parsed JSON, read by the assertions that check it
+export type JsonObject = Record<string, any>
+
 /** The body as JSON, with the response in the error when it is not JSON. */
-export function json(response: Response): Record<string, any> {
+export function json(response: Response): JsonObject {
   try {
-    return JSON.parse(response.body.toString('utf8')) as Record<string, any>
+    return JSON.parse(response.body.toString('utf8')) as JsonObject
   } catch {
     throw new Error(`expected JSON, got ${response.status}: ${response.body.toString('utf8').slice(0, 300)}`)
   }

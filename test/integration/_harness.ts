@@ -218,7 +218,10 @@ export async function waitForListen(
 function canConnect(target: number | string): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = typeof target === 'number' ? connect(target, '127.0.0.1') : connect(target)
-    socket.once('connect', () => (socket.destroy(), resolve(true)))
+    socket.once('connect', () => {
+      socket.destroy()
+      return resolve(true)
+    })
     socket.once('error', () => resolve(false))
   })
 }

@@ -47,7 +47,7 @@ export async function startNginx(shared: Shared): Promise<Server> {
   const port = await freePort()
   const conf = render(join(ROOT, 'examples/nginx.conf'), vars(shared, port), join(shared.RUNDIR, 'nginx.conf'))
   const log = join(shared.RUNDIR, 'nginx-error.log')
-  return launch('nginx', port, 'nginx', ['-p', shared.RUNDIR + '/', '-e', log, '-c', conf, '-g', 'daemon off;'], [log])
+  return launch('nginx', port, 'nginx', ['-p', `${shared.RUNDIR}/`, '-e', log, '-c', conf, '-g', 'daemon off;'], [log])
 }
 
 export async function startLighttpd(shared: Shared): Promise<Server> {

@@ -6,6 +6,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect } from 'vitest'
 import { pattern } from '../fixtures/conformance-app.js'
 import { registerCheck } from './_checks.js'
+import type { JsonObject } from './_client.js'
 import {
   APP,
   CLEAN_ENV,
@@ -95,7 +96,7 @@ export function defineSpawnFcgi(runDir: () => string): void {
         QUERY_STRING: 'a=1',
       })
       expect(result.status, result.head).toBe(0)
-      const { environ, process: proc } = JSON.parse(result.body.toString('utf8')) as Record<string, any>
+      const { environ, process: proc } = JSON.parse(result.body.toString('utf8')) as JsonObject
       expect([environ.SCRIPT_NAME, environ.PATH_INFO, environ.QUERY_STRING, proc.REQUEST_METHOD]).toEqual([
         '/spawn',
         '/env/x',

@@ -14,7 +14,7 @@ import {
   freePort,
   makeRunDir,
   missingBinaries,
-  Proc,
+  type Proc,
   REQUIRE_SERVERS,
   ROOT,
   removeRunDir,

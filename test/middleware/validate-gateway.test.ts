@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest'
 import hello from '../../examples/hello.js'
 import type { App, AppFunction, Body, Chunk, Environ, StartResponse } from '../../src/app.js'
 import { callApp } from '../../src/core/call.js'
-import { TsgiError } from '../../src/errors.js'
+import type { TsgiError } from '../../src/errors.js'
 import { type ValidateOptions, validate } from '../../src/middleware/index.js'
 import { gateway, serve } from './_fake-gateway.js'
 

@@ -207,7 +207,7 @@ function writeError(stdout: Writable | undefined, status: number): void {
   const head = formatCgiHead(status, reason, [['Content-Type', 'text/plain; charset=utf-8']])
   const out = stdout ?? process.stdout
   out.on('error', ignore)
-  out.write(encodeLatin1(head + `${reason}\n`))
+  out.write(encodeLatin1(`${head}${reason}\n`))
 }
 
 function ignore(): void {}

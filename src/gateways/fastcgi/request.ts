@@ -1,6 +1,6 @@
 // One FastCGI request on the responder: PARAMS to environ (the very builder the CGI adapter uses),
 // STDIN/DATA into tsgi.input / tsgi.fastcgi.data, and the engine's response out as STDOUT records.
-import type { App, ErrorStream, FastcgiRole, HeaderList } from '../../app.js'
+import type { App, Environ, ErrorStream, FastcgiRole, HeaderList } from '../../app.js'
 import { RequestAbort } from '../../core/abort.js'
 import { type ResponseSink, type RunResult, runApp } from '../../core/engine.js'
 import { reasonPhrase } from '../../core/http.js'
@@ -75,18 +75,22 @@ export class FastcgiRequest implements ResponseSink {
   run(app: App): Promise<RunResult> {
     const { options } = this.host
     const role = ROLE_NAMES[this.event.role] ?? 'RESPONDER'
-    let environ
+    let environ: Environ
     try {
+      if (role === 'FILTER') this.data = this.#makeData()
       environ = buildEnviron(this.event.params, {
         // FastCGI spec §6.3: an Authorizer gets no STDIN (mod_authnz_fcgi and lighttpd send none, F-25).
-        input: (length) => (this.input = role === 'AUTHORIZER' ? BodyInput.empty() : this.#makeInput(length)),
+        input: (length) => {
+          this.input = role === 'AUTHORIZER' ? BodyInput.empty() : this.#makeInput(length)
+          return this.input
+        },
         errors: this.#errors,
         signal: this.abortState,
         multithread: false,
         multiprocess: true, // mod_fcgid and lighttpd max-procs run several responders (SPEC §7)
         runOnce: false,
         fastcgiRole: role,
-        fastcgiData: role === 'FILTER' ? (this.data = this.#makeData()) : undefined,
+        fastcgiData: this.data,
       })
     } catch (err) {
       // No usable environ (no REQUEST_METHOD, bad CONTENT_LENGTH): answer without the app.

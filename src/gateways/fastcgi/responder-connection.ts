@@ -160,37 +160,50 @@ export class ResponderConnection implements RequestHost {
   #handle(event: ApplicationEvent): void {
     switch (event.type) {
       case 'request':
-        return this.#start(event.requestId, new FastcgiRequest(this, event))
-      case 'stdin': {
-        const slot = this.#slots.get(event.requestId)
-        if (slot === undefined) return
-        if (slot.draining && (slot.drained += event.data.length) > this.options.drainMaxBytes) {
-          return this.destroy(`more than ${this.options.drainMaxBytes} bytes of unread STDIN`)
-        }
-        // S-12: a web server trickling STDIN keeps the request alive only while bytes keep coming.
-        this.#deadline.extend('input')
-        return slot.request.input?.push(event.data)
-      }
+        this.#start(event.requestId, new FastcgiRequest(this, event))
+        break
+      case 'stdin':
+        this.#stdin(event.requestId, event.data)
+        break
       case 'stdin-end': {
         const slot = this.#slots.get(event.requestId)
         if (this.#deadline.kind === 'input' && this.#slots.size <= 1) this.#deadline.clear()
         slot?.request.input?.end()
-        return slot?.onStdinEnd?.()
+        slot?.onStdinEnd?.()
+        break
       }
       case 'data':
-        return this.#slots.get(event.requestId)?.request.data?.push(event.data)
+        this.#slots.get(event.requestId)?.request.data?.push(event.data)
+        break
       case 'data-end':
-        return this.#slots.get(event.requestId)?.request.data?.end()
+        this.#slots.get(event.requestId)?.request.data?.end()
+        break
       case 'abort':
         // Spec §5.4: the app answers END_REQUEST; ours goes out when its run ends (#finish).
-        return this.#slots.get(event.requestId)?.request.cancel('ABORT_REQUEST from the web server')
+        this.#slots.get(event.requestId)?.request.cancel('ABORT_REQUEST from the web server')
+        break
       case 'rejected':
-        return // answered in-protocol already (CANT_MPX_CONN, OVERLOADED, UNKNOWN_ROLE)
+        break // answered in-protocol already (CANT_MPX_CONN, OVERLOADED, UNKNOWN_ROLE)
       case 'closed':
         for (const slot of this.#slots.values()) slot.request.cancel('connection closed by the web server')
         if (this.#slots.size === 0) this.#end()
-        return
+        break
     }
+  }
+
+  #stdin(id: number, data: Uint8Array): void {
+    const slot = this.#slots.get(id)
+    if (slot === undefined) return
+    if (slot.draining) {
+      slot.drained += data.length
+      if (slot.drained > this.options.drainMaxBytes) {
+        this.destroy(`more than ${this.options.drainMaxBytes} bytes of unread STDIN`)
+        return
+      }
+    }
+    // S-12: a web server trickling STDIN keeps the request alive only while bytes keep coming.
+    this.#deadline.extend('input')
+    slot.request.input?.push(data)
   }
 
   #start(id: number, request: FastcgiRequest): void {
@@ -226,7 +239,10 @@ export class ResponderConnection implements RequestHost {
     }
     if (!info.stdoutEnded) this.proto.endStdout(id)
     const appStatus = (result.error === undefined || result.aborted) && !request.failed && !request.overflowed ? 0 : 1
-    if (info.stdinEnded || info.aborted || info.role === Role.Authorizer) return this.#endRequest(id, appStatus)
+    if (info.stdinEnded || info.aborted || info.role === Role.Authorizer) {
+      this.#endRequest(id, appStatus)
+      return
+    }
     // Apache answers 503 "Broken pipe (sending stdin)" when we close on unread STDIN, and nginx reuses
     // request id 1 on a kept connection: leftover STDIN must be read before the id is free again.
     this.#writeOut()
@@ -337,7 +353,7 @@ export class ResponderConnection implements RequestHost {
   }
 
   #armIdle(): void {
-    if (this.#closing) return this.#end()
-    this.#deadline.arm('idle')
+    if (this.#closing) this.#end()
+    else this.#deadline.arm('idle')
   }
 }

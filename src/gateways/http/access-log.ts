@@ -24,7 +24,7 @@ export function formatAccessLog(entry: AccessEntry): string {
   const bytes = entry.bytes === 0 ? '-' : String(entry.bytes)
   const tail = entry.aborted ? ' aborted' : ''
   return (
-    `${entry.remoteAddress ?? '-'} - - [${clfDate(entry.date ?? new Date())}] "${escape(request)}" ` +
+    `${entry.remoteAddress ?? '-'} - - [${clfDate(entry.date ?? new Date())}] "${escapeText(request)}" ` +
     `${status} ${bytes} ${entry.ms.toFixed(1)}ms${tail}`
   )
 }
@@ -39,6 +39,6 @@ function clfDate(d: Date): string {
 }
 
 /** Control characters, quotes, backslashes and non-ASCII become \xNN, so a URI cannot forge log lines. */
-function escape(text: string): string {
+function escapeText(text: string): string {
   return text.replace(/[^\x20-\x7e]|["\\]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)
 }

@@ -68,7 +68,7 @@ function decodePath(raw: string): string | BadTarget {
  * UTF-8, as every other tsgi gateway sees them (process.env and FastCGI params are decoded as UTF-8).
  */
 export function utf8(latin1: string): string {
-  return /[^\x00-\x7f]/.test(latin1) ? Buffer.from(latin1, 'latin1').toString('utf8') : latin1
+  return /[\u0080-\uffff]/.test(latin1) ? Buffer.from(latin1, 'latin1').toString('utf8') : latin1
 }
 
 /** The body framing: CONTENT_LENGTH's value, or `undefined` with `chunked` when read to its end. */

@@ -53,8 +53,13 @@ export class BodyQueue implements AsyncIterable<Uint8Array> {
           continue
         }
         if (this.#error !== undefined) throw this.#error
-        if (this.#ended) return void (done = true)
-        await new Promise<void>((resolve) => (this.#wake = resolve))
+        if (this.#ended) {
+          done = true
+          return
+        }
+        await new Promise<void>((resolve) => {
+          this.#wake = resolve
+        })
       }
     } finally {
       // The consumer stopped early (break, return): the rest is not wanted, abort the request.

@@ -80,11 +80,17 @@ export class ClientExchange {
   #error: unknown
 
   constructor(readonly init: ClientExchangeInit) {
-    this.response = new Promise(
-      (resolve, reject) => ((this.#resolveResponse = resolve), (this.#rejectResponse = reject)),
-    )
-    this.end = new Promise((resolve, reject) => ((this.#resolveEnd = resolve), (this.#rejectEnd = reject)))
-    this.stderr = new Promise<string>((resolve) => (this.#resolveStderr = resolve))
+    this.response = new Promise((resolve, reject) => {
+      this.#resolveResponse = resolve
+      this.#rejectResponse = reject
+    })
+    this.end = new Promise((resolve, reject) => {
+      this.#resolveEnd = resolve
+      this.#rejectEnd = reject
+    })
+    this.stderr = new Promise<string>((resolve) => {
+      this.#resolveStderr = resolve
+    })
     this.#body = new BodyQueue(
       init.hwm,
       (paused) => init.onPressure(this, paused),
@@ -196,7 +202,10 @@ export class ClientExchange {
       } else this.#head = head
       return
     }
-    if (parsed instanceof TsgiError) return this.init.onCancel(this, parsed)
+    if (parsed instanceof TsgiError) {
+      this.init.onCancel(this, parsed)
+      return
+    }
     this.#head = undefined
     const body = this.#body
     if (parsed.bodyStart < head.length) body.push(head.subarray(parsed.bodyStart))

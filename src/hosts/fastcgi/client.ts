@@ -249,7 +249,10 @@ export class FastcgiClient {
 
   /** A request ended: the connection serves the next one, or closes (no KEEP_CONN: the app closes it too). */
   #release(connection: ClientConnection): void {
-    if (connection.requests.size > 0) return this.#dispatch()
+    if (connection.requests.size > 0) {
+      this.#dispatch()
+      return
+    }
     if (!this.#keepAlive || this.#closed) this.#retire(connection)
     this.#dispatch()
   }

@@ -212,7 +212,7 @@ function normalisePaths(env: Vars): void {
   let script = env.SCRIPT_NAME ?? ''
   let path = env.PATH_INFO ?? ''
   if (script === '/') script = ''
-  if (script === '' && !path.startsWith('/')) path = '/' + path
+  if (script === '' && !path.startsWith('/')) path = `/${path}`
   env.SCRIPT_NAME = script
   env.PATH_INFO = path
 }

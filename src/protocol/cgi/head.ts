@@ -39,7 +39,7 @@ export function formatCgiHead(
   }
   let head = nph
     ? statusLine(options.protocol, status, reason)
-    : `Status: ${status}${reason ? ' ' + reason : ''}${CRLF}`
+    : `Status: ${status}${reason ? ` ${reason}` : ''}${CRLF}`
   let hasType = false
   let hasLocation = false
   for (const [name, value] of headers) {

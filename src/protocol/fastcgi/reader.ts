@@ -132,7 +132,8 @@ export class RecordReader {
       return
     }
     // Straddling record: one buffer of exactly contentLength (≤ 65535), each byte copied once.
-    const gather = (this.#gather ??= new Uint8Array(length))
+    this.#gather ??= new Uint8Array(length)
+    const gather = this.#gather
     const take = Math.min(length - this.#gatherFill, avail)
     gather.set(chunk.subarray(at, at + take), this.#gatherFill)
     this.#gatherFill += take

@@ -23,7 +23,8 @@ export class Slots<T> {
       this.#id = id
       this.#one = value
     } else {
-      ;(this.#more ??= new Map()).set(id, value)
+      this.#more ??= new Map()
+      this.#more.set(id, value)
     }
   }
 

@@ -64,7 +64,13 @@ describe('StdoutSink on a file descriptor', () => {
     const fallback = new Collector()
     let fellBack = 0
     const sink = new StdoutSink(
-      { fd: pipe.write, fallback: () => (fellBack++, fallback) },
+      {
+        fd: pipe.write,
+        fallback: () => {
+          fellBack++
+          return fallback
+        },
+      },
       { write: () => {} },
       () => {},
       {},

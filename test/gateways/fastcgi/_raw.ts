@@ -110,9 +110,18 @@ export class RawPeer {
       this.#bytes = Buffer.concat([this.#bytes, chunk])
       this.#notify()
     })
-    this.socket.on('end', () => ((this.ended = true), this.#notify()))
-    this.socket.on('error', (err) => ((this.error = err), this.#notify()))
-    this.socket.on('close', () => ((this.closed = true), this.#notify()))
+    this.socket.on('end', () => {
+      this.ended = true
+      return this.#notify()
+    })
+    this.socket.on('error', (err) => {
+      this.error = err
+      return this.#notify()
+    })
+    this.socket.on('close', () => {
+      this.closed = true
+      return this.#notify()
+    })
   }
 
   static async open(address: string): Promise<RawPeer> {
@@ -158,7 +167,10 @@ export class RawPeer {
       if (left <= 0) throw new Error(`condition not met in ${ms} ms; got ${describeRecords(records)}`)
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, left)
-        this.#waiters.push(() => (clearTimeout(timer), resolve()))
+        this.#waiters.push(() => {
+          clearTimeout(timer)
+          return resolve()
+        })
       })
     }
   }
@@ -171,7 +183,10 @@ export class RawPeer {
       if (left <= 0) throw new Error(`connection still open after ${ms} ms`)
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, left)
-        this.#waiters.push(() => (clearTimeout(timer), resolve()))
+        this.#waiters.push(() => {
+          clearTimeout(timer)
+          return resolve()
+        })
       })
     }
   }

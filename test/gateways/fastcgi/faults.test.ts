@@ -191,10 +191,10 @@ describe('a web server that stops reading', () => {
         aborted = signal.aborted
       }
     }
-    const stuck = await responder(
-      { sendTimeoutMs: 300 },
-      (environ, start) => (start('200 OK', []), endless(environ['tsgi.signal'])),
-    )
+    const stuck = await responder({ sendTimeoutMs: 300 }, (environ, start) => {
+      start('200 OK', [])
+      return endless(environ['tsgi.signal'])
+    })
     try {
       const peer = await RawPeer.open(stuck.address)
       peer.send(request(1, vars('/')))

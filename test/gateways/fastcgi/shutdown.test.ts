@@ -11,7 +11,9 @@ const marker = useScratch('tsgi-fcgi-shutdown-')
 /** Resolves 'closed' when `closing` does, or 'still open' after `ms` (a failing test's bound, not a timing check). */
 function within(closing: Promise<void>, ms: number): Promise<'closed' | 'still open'> {
   let timer: NodeJS.Timeout | undefined
-  const late = new Promise<'still open'>((resolve) => (timer = setTimeout(() => resolve('still open'), ms)))
+  const late = new Promise<'still open'>((resolve) => {
+    timer = setTimeout(() => resolve('still open'), ms)
+  })
   return Promise.race([closing.then(() => 'closed' as const), late]).finally(() => clearTimeout(timer))
 }
 
@@ -33,7 +35,10 @@ describe('close() with a request in flight (spec §7, F-30)', () => {
     // The listener is gone: a new web-server connection is refused.
     const refused = await new Promise<string>((resolve) => {
       const socket = connect(server.port!, '127.0.0.1')
-      socket.once('connect', () => (socket.destroy(), resolve('connected')))
+      socket.once('connect', () => {
+        socket.destroy()
+        return resolve('connected')
+      })
       socket.once('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message))
     })
     expect(refused).toBe('ECONNREFUSED')

@@ -117,7 +117,7 @@ describe('request ids and management records (spec §3.3, §4)', () => {
       ),
     )
     expect(events).toMatchObject([{ type: 'request', params: [['A', '1']] }])
-    expect(outputHex(conn)).toBe('010a000000120000' + '0f01' + toHex(ascii('FCGI_MPXS_CONNS')) + '30')
+    expect(outputHex(conn)).toBe(`010a0000001200000f01${toHex(ascii('FCGI_MPXS_CONNS'))}30`)
   })
 
   it('F-29: GET_VALUES reports the configured limits and multiplexing', () => {

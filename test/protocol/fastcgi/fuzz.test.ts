@@ -225,10 +225,10 @@ describe('fuzz: encode then decode round trips, split arbitrarily', () => {
         client.beginRequest(req.id, req.role, req.keepConn)
         client.params(req.id, req.params)
         client.endParams(req.id)
-        req.stdin.forEach((chunk) => client.stdin(req.id, chunk))
+        for (const chunk of req.stdin) client.stdin(req.id, chunk)
         client.endStdin(req.id)
         if (req.role === Role.Filter) {
-          req.data.forEach((chunk) => client.data(req.id, chunk))
+          for (const chunk of req.data) client.data(req.id, chunk)
           client.endData(req.id)
         }
         const app = new ApplicationConnection({ limits })

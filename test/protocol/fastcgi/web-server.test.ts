@@ -91,9 +91,7 @@ describe('WebServerConnection', () => {
     conn.takeOutput()
     conn.abortRequest(1)
     conn.getValues(['FCGI_MPXS_CONNS'])
-    expect(toHex(conn.takeOutputBytes())).toBe(
-      '0102000100000000' + '0109000000110000' + '0f00' + toHex(ascii('FCGI_MPXS_CONNS')),
-    )
+    expect(toHex(conn.takeOutputBytes())).toBe(`010200010000000001090000001100000f00${toHex(ascii('FCGI_MPXS_CONNS'))}`)
     expect(conn.isActive(1)).toBe(true)
     expect(errorCode(() => conn.abortRequest(2))).toBe('ERR_INVALID_STATE')
   })
