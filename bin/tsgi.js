@@ -1,10 +1,7 @@
 #!/usr/bin/env -S node --max-semi-space-size=2 --single-threaded-gc
 // The `tsgi` command: runs the built CLI (dist/cli/main.js), or in a checkout without a build, the
 // TypeScript sources through tsx. The only place besides src/cli/main.ts that exits the process.
-// The shebang caps V8's young generation at 2 MiB per semi-space: a resident FastCGI responder then stays
-// under 80 MB RSS at 64 busy connections (3 x 16 MiB by default), at the same throughput. It also keeps
-// the GC on the main thread: scavenging a 2 MiB young generation in parallel costs more in thread
-// wake-ups than it saves (hello world: ~1 µs less CPU per request, +4% requests/s on 2 cores).
+// The shebang's V8 flags keep a resident responder's memory low and its GC cheap (docs/performance.md).
 // TSGI_FROM_SOURCE=1 runs the sources even when dist/ exists (a stale build must not be what a test runs).
 import { existsSync } from 'node:fs'
 

@@ -183,8 +183,8 @@ class LazyStdin {
   }
 }
 
-// process.stderr is created on first use: building it costs ~1.4 ms of a ~25 ms CGI start (a pipe
-// becomes a net.Socket), and most requests never log.
+// process.stderr is made on first use: most requests never log, and making it is a measurable part of a
+// CGI start (docs/performance.md).
 function lazyStderr(given: Writable | undefined): ErrorStream {
   let stream: Writable | undefined
   return {

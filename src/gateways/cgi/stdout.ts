@@ -9,16 +9,14 @@ import { type CgiHeadOptions, encodeLatin1, formatCgiHead } from '../../protocol
 // The web server closed our stdout (client gone, script timeout): routine, not a failure of ours.
 const GONE = new Set(['EPIPE', 'ECONNRESET', 'ERR_STREAM_DESTROYED', 'ERR_STREAM_WRITE_AFTER_END'])
 
-/**
- * Where the bytes go: a file descriptor written with writeSync, or a Writable. The descriptor path
- * skips building process.stdout (a net.Socket for a pipe: ~1.4 ms of a ~25 ms CGI start). Node writes
- * to stdout pipes and files synchronously on Linux anyway, so blocking on a full pipe is no change.
- * Web servers hand CGI scripts a blocking pipe (libuv and APR set the child's end so); if the
- * descriptor is non-blocking after all (EAGAIN), the rest goes through the stream.
- */
-/** Body bytes written synchronously before the sink lets the event loop run. */
+/** Body bytes written synchronously before the sink lets the event loop run (signals, timers). */
 const YIELD_BYTES = 1024 * 1024
 
+/**
+ * Where the bytes go: a file descriptor written with writeSync (no process.stdout to build: faster CGI
+ * start-up, docs/performance.md), or a Writable. Web servers give CGI scripts a blocking pipe; if the
+ * descriptor is non-blocking after all (EAGAIN), the rest goes through `fallback`.
+ */
 export type Output = { fd: number; fallback: () => Writable } | { stream: Writable }
 
 export class StdoutSink implements ResponseSink {

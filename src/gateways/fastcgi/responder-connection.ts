@@ -293,9 +293,8 @@ export class ResponderConnection implements RequestHost {
   #scheduleFlush(): void {
     if (this.#flushQueued) return
     this.#flushQueued = true
-    // After this turn of the event loop (every promise job and tick included): head, body and
-    // END_REQUEST of a small response leave in one write. A nextTick would run before the promise jobs
-    // that end the request, and cost a second write syscall per request.
+    // After this turn of the event loop, promise jobs included: head, body and END_REQUEST of a small
+    // response leave in one write (docs/performance.md, "One write per response").
     setImmediate(this.#flushNow)
   }
 
@@ -312,8 +311,7 @@ export class ResponderConnection implements RequestHost {
 
   #writeParts(): void {
     writeRecords(this.socket, this.proto.takeOutput())
-    // Nothing left queued in the stream: the kernel took every byte during write() and no one holds
-    // the views any more, so the outbox reuses its slab (steady RSS under load, Outbox.recycle).
+    // The kernel took every byte during write(): nothing refers to the outbox's slab, it may be reused.
     if (this.socket.writableLength === 0) this.proto.recycleOutput()
   }
 

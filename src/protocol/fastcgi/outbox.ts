@@ -95,9 +95,7 @@ export class Outbox {
 
   /**
    * The caller is done with every array take() gave it (a socket that wrote them synchronously):
-   * the slab is written again from its start. Without this a busy connection fills a new 16 KiB
-   * slab every ~100 small responses; each lives long enough to reach V8's old generation, and
-   * they pile up to its external-memory limit (~64 MB of RSS) before a full GC frees them.
+   * the slab is written again from its start, which keeps RSS steady (docs/performance.md).
    */
   recycle(): void {
     if (this.#parts.length === 0 && this.#pos === this.#start) this.#start = this.#pos = 0
