@@ -38,6 +38,24 @@ export async function responder(options: FastcgiOptions = {}, app: App = conform
   return Object.assign(server, { logs })
 }
 
+/**
+ * One responder for a test file: started before its tests, closed after them. Returns a getter, so
+ * tests read `server()` once it runs.
+ */
+export function useResponder(options: FastcgiOptions = {}, app: App = conformanceApp): () => TestResponder {
+  let server: TestResponder | undefined
+  beforeAll(async () => {
+    server = await responder(options, app)
+  })
+  afterAll(async () => {
+    await server?.close()
+  })
+  return () => {
+    if (server === undefined) throw new Error('useResponder: the responder starts in beforeAll; read it in a test')
+    return server
+  }
+}
+
 /** CGI params for a conformance request, mounted at /app. */
 export function vars(path: string, more: Partial<ConfRequest> = {}): Array<[string, string]> {
   return cgiVars({ path, ...more }, '/app')

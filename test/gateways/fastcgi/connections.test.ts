@@ -2,7 +2,7 @@
 // STDIN (S-21), CANT_MPX_CONN and OVERLOADED (F-15, F-16), multiplexing, and ABORT_REQUEST or a closed
 // socket firing tsgi.signal (spec §5.4, F-24, S-13).
 import { existsSync } from 'node:fs'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { waitForFile } from '../../_conformance.js'
 import {
   abortRecord,
@@ -18,18 +18,12 @@ import {
   responseOf,
   stdin,
   T,
-  type TestResponder,
+  useResponder,
   useScratch,
   vars,
 } from './_raw.js'
 
-let server: TestResponder
-beforeAll(async () => {
-  server = await responder()
-})
-afterAll(async () => {
-  await server.close()
-})
+const server = useResponder()
 
 /** A fresh path for the fixture's slow routes to record into (`<path>.started`, `.signal`, `.done`). */
 const marker = useScratch('tsgi-fcgi-conn-')
@@ -44,7 +38,7 @@ const hex = (record: RawRecord | undefined): string =>
 
 describe('KEEP_CONN (spec §5.1, F-14)', () => {
   it('flags 0: the application closes the connection (FIN) after END_REQUEST', async () => {
-    const peer = await RawPeer.open(server.address)
+    const peer = await RawPeer.open(server().address)
     peer.send(request(1, vars('/hello')))
     await peer.untilClosed()
     expect(peer.ended).toBe(true)
@@ -53,7 +47,7 @@ describe('KEEP_CONN (spec §5.1, F-14)', () => {
   })
 
   it('flags 0 and an early answer: STDOUT ends at once, END_REQUEST and FIN wait until unread STDIN is drained (S-21)', async () => {
-    const peer = await RawPeer.open(server.address)
+    const peer = await RawPeer.open(server().address)
     const body = new Uint8Array(2 * 1024 * 1024)
     peer.send(
       begin(1),
@@ -71,7 +65,7 @@ describe('KEEP_CONN (spec §5.1, F-14)', () => {
   })
 
   it('flags 1: the connection stays open and serves the next request, id 1 again (nginx keepalive)', async () => {
-    const peer = await RawPeer.open(server.address)
+    const peer = await RawPeer.open(server().address)
     for (let round = 1; round <= 3; round++) {
       peer.send(request(1, vars('/hello'), { keepConn: true }))
       await peer.until((records) => ends(records).length === round)
@@ -84,7 +78,7 @@ describe('KEEP_CONN (spec §5.1, F-14)', () => {
 
   it('a body over the input high-water mark does not leave a kept connection paused', async () => {
     // Regression: the last STDIN chunk crossed BodyInput's high-water mark, so the socket was never resumed.
-    const peer = await RawPeer.open(server.address)
+    const peer = await RawPeer.open(server().address)
     const body = new Uint8Array(100_000)
     peer.send(request(1, vars('/echo', { method: 'POST', body }), { body, keepConn: true }))
     await peer.until(ended(1))
@@ -97,7 +91,7 @@ describe('KEEP_CONN (spec §5.1, F-14)', () => {
 
 describe('several requests on one connection', () => {
   it('without multiplexing a second BEGIN gets CANT_MPX_CONN (V-23) and the first goes on', async () => {
-    const peer = await RawPeer.open(server.address)
+    const peer = await RawPeer.open(server().address)
     const file = marker()
     peer.send(request(1, vars('/sleep', { query: `file=${file}&ms=300` }), { keepConn: true }))
     expect(await waitForFile(`${file}.started`)).toBe(true)
@@ -158,7 +152,7 @@ describe('several requests on one connection', () => {
 
 describe('ABORT_REQUEST and lost connections fire tsgi.signal (spec §5.4, F-24)', () => {
   it('ABORT_REQUEST: the signal fires, exactly one END_REQUEST(appStatus 0, REQUEST_COMPLETE), the kept connection goes on', async () => {
-    const peer = await RawPeer.open(server.address)
+    const peer = await RawPeer.open(server().address)
     const file = marker()
     peer.send(request(1, vars('/sleep', { query: `file=${file}` }), { keepConn: true }))
     expect(await waitForFile(`${file}.started`)).toBe(true)
@@ -175,7 +169,7 @@ describe('ABORT_REQUEST and lost connections fire tsgi.signal (spec §5.4, F-24)
   })
 
   it('ABORT_REQUEST before PARAMS end is answered at once, the app never runs', async () => {
-    const peer = await RawPeer.open(server.address)
+    const peer = await RawPeer.open(server().address)
     peer.send(begin(1, 1, true), abortRecord(1))
     const records = await peer.until(ended(1))
     expect(records).toHaveLength(1)
@@ -184,20 +178,20 @@ describe('ABORT_REQUEST and lost connections fire tsgi.signal (spec §5.4, F-24)
   })
 
   it('the web server closing the socket mid-response fires the signal; the responder stays healthy', async () => {
-    const peer = await RawPeer.open(server.address)
+    const peer = await RawPeer.open(server().address)
     const file = marker()
     peer.send(request(1, vars('/slow', { query: `file=${file}&n=500&ms=10` })))
     await peer.until((records) => records.some((r) => r.type === T.Stdout && r.content.length > 0))
     peer.destroy()
     expect(await waitForFile(`${file}.signal`)).toBe(true)
     expect(existsSync(`${file}.done`)).toBe(false)
-    const again = await RawPeer.open(server.address)
+    const again = await RawPeer.open(server().address)
     again.send(request(1, vars('/hello')))
     expect(responseOf(await again.until(ended(1)), 1).status).toBe('200 OK')
   })
 
   it('the web server closing before the app answered fires the signal too', async () => {
-    const peer = await RawPeer.open(server.address)
+    const peer = await RawPeer.open(server().address)
     const file = marker()
     peer.send(request(1, vars('/sleep', { query: `file=${file}` })))
     expect(await waitForFile(`${file}.started`)).toBe(true)

@@ -1,6 +1,6 @@
 // Misbehaving web servers and apps (S-07, S-09, S-11..S-14): each fault costs at most its
 // own connection, and afterwards a normal request on a fresh connection still succeeds.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { concatBytes, encodeRecord } from '../../../src/protocol/fastcgi/index.js'
 import {
   begin,
@@ -15,23 +15,18 @@ import {
   streamOf,
   T,
   type TestResponder,
+  useResponder,
   useScratch,
   vars,
 } from './_raw.js'
 
-let server: TestResponder
-beforeAll(async () => {
-  server = await responder({ paramsTimeoutMs: 300, idleTimeoutMs: 5000 })
-})
-afterAll(async () => {
-  await server.close()
-})
+const server = useResponder({ paramsTimeoutMs: 300, idleTimeoutMs: 5000 })
 
 /** A fresh path for the fixture's slow routes to record into. */
 const marker = useScratch('tsgi-fcgi-faults-')
 
 /** Waits until no request is running on the responder (bounded: a failing test's limit). */
-async function settled(target: TestResponder = server): Promise<number> {
+async function settled(target: TestResponder = server()): Promise<number> {
   for (let i = 0; i < 250 && target.stats.active > 0; i++) await new Promise((resolve) => setTimeout(resolve, 20))
   return target.stats.active
 }
@@ -40,22 +35,22 @@ const fromHex = (hex: string): Uint8Array => Uint8Array.from(Buffer.from(hex, 'h
 
 describe('the web server goes away', () => {
   it('mid-request (STDIN half sent): the request ends, nothing crashes', async () => {
-    const peer = await RawPeer.open(server.address)
+    const peer = await RawPeer.open(server().address)
     const body = new Uint8Array(1024 * 1024)
     peer.send(begin(1), params(1, vars('/echo', { method: 'POST', body })), stdin(1, body.subarray(0, 100_000), false))
     await new Promise((resolve) => setTimeout(resolve, 20))
     peer.destroy()
     expect(await settled()).toBe(0)
-    expect(await healthy(server.address)).toBe('200 Hello world!\n')
+    expect(await healthy(server().address)).toBe('200 Hello world!\n')
   })
 
   it('mid-response (10 MiB download): the request ends, nothing crashes', async () => {
-    const peer = await RawPeer.open(server.address)
+    const peer = await RawPeer.open(server().address)
     peer.send(request(1, vars(`/big/${10 * 1024 * 1024}`)))
     await peer.until((records) => records.some((r) => r.type === T.Stdout))
     peer.destroy()
     expect(await settled()).toBe(0)
-    expect(await healthy(server.address)).toBe('200 Hello world!\n')
+    expect(await healthy(server().address)).toBe('200 Hello world!\n')
   })
 
   it.each([
@@ -63,16 +58,16 @@ describe('the web server goes away', () => {
     ['with a header and part of its content', concatBytes([fromHex('0101000100080000'), fromHex('0001')])],
     ['in the padding of a record', concatBytes([begin(1), fromHex('0104000100000700'), fromHex('000000')])],
   ])('truncated record: EOF %s closes the connection without a byte written (S-11)', async (_name, bytes) => {
-    const peer = await RawPeer.open(server.address)
+    const peer = await RawPeer.open(server().address)
     peer.send(bytes)
     peer.socket.end()
     await peer.untilClosed()
     expect(peer.bytes.length).toBe(0)
-    expect(await healthy(server.address)).toBe('200 Hello world!\n')
+    expect(await healthy(server().address)).toBe('200 Hello world!\n')
   })
 
   it('EOF in the middle of a request whose app is running aborts it', async () => {
-    const peer = await RawPeer.open(server.address)
+    const peer = await RawPeer.open(server().address)
     peer.send(request(1, vars('/slow', { query: `file=${marker()}&n=100&ms=10` })))
     await peer.until((records) => records.some((r) => r.type === T.Stdout))
     peer.send(fromHex('010500010064')) // 6 bytes of a STDIN header, then EOF
@@ -93,21 +88,21 @@ describe('protocol errors cost only their own connection', () => {
     ],
     ['a BEGIN for an active id (F-15, S-09)', concatBytes([begin(1, 1, true), begin(1, 1, true)])],
   ])('%s: closed with nothing written, while another connection is served to the end', async (_name, bytes) => {
-    const good = await RawPeer.open(server.address)
+    const good = await RawPeer.open(server().address)
     good.send(request(1, vars('/slow', { query: `file=${marker()}&n=20&ms=10` })))
     await good.until((records) => records.some((r) => r.type === T.Stdout))
-    const bad = await RawPeer.open(server.address)
+    const bad = await RawPeer.open(server().address)
     bad.send(bytes)
     await bad.untilClosed()
     expect(bad.bytes.length).toBe(0)
     const records = await good.until(ended(1))
     expect(streamOf(records, 1).length).toBeGreaterThan(20 * 16384)
-    expect(await healthy(server.address)).toBe('200 Hello world!\n')
+    expect(await healthy(server().address)).toBe('200 Hello world!\n')
   })
 
   it('an app failing after its head: queued STDERR goes out, then a FIN without END_REQUEST', async () => {
     // Regression: the connection was destroyed at once, dropping the STDERR records with the app's error.
-    const peer = await RawPeer.open(server.address)
+    const peer = await RawPeer.open(server().address)
     peer.send(request(1, vars('/error-after'), { keepConn: true }))
     await peer.untilClosed()
     const records = peer.records
@@ -120,7 +115,7 @@ describe('protocol errors cost only their own connection', () => {
 
 describe('resource exhaustion', () => {
   it('a flood of 1000 BEGINs on one connection: each refused CANT_MPX_CONN, the running request unaffected', async () => {
-    const peer = await RawPeer.open(server.address)
+    const peer = await RawPeer.open(server().address)
     peer.send(request(1, vars('/sleep', { query: `file=${marker()}&ms=200` }), { keepConn: true }))
     const flood: Uint8Array[] = []
     for (let id = 2; id <= 1001; id++) flood.push(begin(id, 1, true))
@@ -152,18 +147,18 @@ describe('resource exhaustion', () => {
   })
 
   it('200 idle connections do not stop the responder from serving', async () => {
-    const idle = await Promise.all(Array.from({ length: 200 }, () => RawPeer.open(server.address)))
-    expect(await healthy(server.address)).toBe('200 Hello world!\n')
+    const idle = await Promise.all(Array.from({ length: 200 }, () => RawPeer.open(server().address)))
+    expect(await healthy(server().address)).toBe('200 Hello world!\n')
     for (const peer of idle) peer.destroy()
   })
 
   it('a slow sender whose PARAMS never end is closed after paramsTimeoutMs (S-12)', async () => {
-    const peer = await RawPeer.open(server.address)
+    const peer = await RawPeer.open(server().address)
     peer.send(begin(1), encodeRecord(T.Params, 1, fromHex('0e03524551554553545f4d4554484f44474554')))
     await peer.untilClosed()
     expect(peer.bytes.length).toBe(0)
-    expect(server.logs.join('\n')).toMatch(/PARAMS not received within 300 ms/)
-    expect(await healthy(server.address)).toBe('200 Hello world!\n')
+    expect(server().logs.join('\n')).toMatch(/PARAMS not received within 300 ms/)
+    expect(await healthy(server().address)).toBe('200 Hello world!\n')
   })
 
   it('an idle kept connection is closed after idleTimeoutMs', async () => {

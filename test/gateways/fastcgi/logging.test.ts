@@ -1,6 +1,6 @@
 // What the responder logs (FastCGI spec §7, F-31): a protocol error goes to the responder's own log and
 // costs only its connection; credentials in PARAMS never reach that log or the STDERR records (S-17).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { concatBytes } from '../../../src/protocol/fastcgi/index.js'
 import {
   begin,
@@ -9,30 +9,23 @@ import {
   params,
   RawPeer,
   request,
-  responder,
   responseOf,
   stdin,
   streamOf,
   T,
-  type TestResponder,
+  useResponder,
   useScratch,
   vars,
 } from './_raw.js'
 
-let server: TestResponder
-beforeAll(async () => {
-  server = await responder()
-})
-afterAll(async () => {
-  await server.close()
-})
+const server = useResponder()
 
 const marker = useScratch('tsgi-fcgi-logging-')
 const fromHex = (hex: string): Uint8Array => Uint8Array.from(Buffer.from(hex, 'hex'))
 /** Bounded wait for a log line (the responder logs as the connection closes). */
 async function logged(pattern: RegExp): Promise<string | undefined> {
   for (let i = 0; i < 250; i++) {
-    const line = server.logs.find((l) => pattern.test(l))
+    const line = server().logs.find((l) => pattern.test(l))
     if (line !== undefined) return line
     await new Promise((resolve) => setTimeout(resolve, 20))
   }
@@ -41,20 +34,20 @@ async function logged(pattern: RegExp): Promise<string | undefined> {
 
 describe('protocol errors are logged (spec §7, F-31)', () => {
   it('F-31: a version-2 header (V-30): a log line names the protocol error; another connection is served to the end', async () => {
-    const good = await RawPeer.open(server.address)
+    const good = await RawPeer.open(server().address)
     good.send(request(1, vars('/slow', { query: `file=${marker()}&n=20&ms=10` })))
     await good.until((records) => records.some((r) => r.type === T.Stdout))
-    const before = server.logs.length
-    const bad = await RawPeer.open(server.address)
+    const before = server().logs.length
+    const bad = await RawPeer.open(server().address)
     bad.send(fromHex('02010001000800000001000000000000'))
     await bad.untilClosed()
     expect(bad.bytes.length).toBe(0)
     const line = await logged(/protocol error/)
     expect(line).toMatch(/^fcgi: closing connection \d+: protocol error: .*version 2/)
-    expect(server.logs.slice(before)).toHaveLength(1) // the good connection logged nothing
+    expect(server().logs.slice(before)).toHaveLength(1) // the good connection logged nothing
     const records = await good.until(ended(1))
     expect(streamOf(records, 1).length).toBeGreaterThan(20 * 16384)
-    expect(await healthy(server.address)).toBe('200 Hello world!\n')
+    expect(await healthy(server().address)).toBe('200 Hello world!\n')
   })
 })
 
@@ -73,20 +66,20 @@ describe('credentials never reach a log (S-17)', () => {
     ['an app that throws (/error)', '/error', '500 Internal Server Error'],
     ['an app that fails after its head (/error-after)', '/error-after', '200 OK'],
   ])('S-17: %s: neither the responder log nor the STDERR records hold a credential', async (_name, path, status) => {
-    const before = server.logs.length
-    const peer = await RawPeer.open(server.address)
+    const before = server().logs.length
+    const peer = await RawPeer.open(server().address)
     peer.send(request(1, withSecrets(path)))
     await peer.untilClosed()
     expect(responseOf(peer.records, 1).status).toBe(status)
     const stderr = streamOf(peer.records, 1, T.Stderr).toString('latin1')
     expect(stderr).toMatch(/secret-detail-/) // the app's error did reach STDERR...
     expect(leaks(stderr)).toEqual([]) // ...without the request's credentials
-    expect(leaks(server.logs.slice(before).join('\n'))).toEqual([])
+    expect(leaks(server().logs.slice(before).join('\n'))).toEqual([])
   })
 
   it('S-17: a protocol error after credential-bearing PARAMS logs the error, not the PARAMS', async () => {
-    const before = server.logs.length
-    const peer = await RawPeer.open(server.address)
+    const before = server().logs.length
+    const peer = await RawPeer.open(server().address)
     const body = new Uint8Array(100)
     const pairs = [...withSecrets('/echo'), ['CONTENT_LENGTH', '100'] as [string, string]]
     peer.send(
@@ -94,7 +87,7 @@ describe('credentials never reach a log (S-17)', () => {
     )
     await peer.untilClosed()
     expect(await logged(/protocol error/)).toBeDefined()
-    expect(leaks(server.logs.slice(before).join('\n'))).toEqual([])
+    expect(leaks(server().logs.slice(before).join('\n'))).toEqual([])
     expect(leaks(peer.bytes.toString('latin1'))).toEqual([])
   })
 })

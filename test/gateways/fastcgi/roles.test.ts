@@ -1,6 +1,6 @@
 // The responder's roles and management records on the wire: Responder, Authorizer (no STDIN, Variable-*),
 // Filter (DATA), unknown roles, GET_VALUES from the real configuration, UNKNOWN_TYPE (FastCGI spec §4-§6).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { FastcgiClient } from '../../../src/hosts/fastcgi/client.js'
 import { concatBytes, encodeParams, encodeRecord } from '../../../src/protocol/fastcgi/index.js'
 import {
@@ -17,21 +17,17 @@ import {
   stdin,
   streamOf,
   T,
-  type TestResponder,
+  useResponder,
   vars,
 } from './_raw.js'
 
-let server: TestResponder
-beforeAll(async () => {
-  server = await responder()
-})
-afterAll(() => server.close())
+const server = useResponder()
 
 const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex')
 
 describe('Responder role', () => {
   it('GET: one header block, STDOUT ended, then END_REQUEST(0, REQUEST_COMPLETE), all on the request id', async () => {
-    const peer = await RawPeer.open(server.address)
+    const peer = await RawPeer.open(server().address)
     peer.send(request(1, vars('/hello')))
     const records = await peer.until(ended(1))
     const { status, head, body } = responseOf(records, 1)
@@ -44,7 +40,7 @@ describe('Responder role', () => {
   })
 
   it('STDERR records carry tsgi.errors and end before END_REQUEST (spec §6.1, F-20)', async () => {
-    const peer = await RawPeer.open(server.address)
+    const peer = await RawPeer.open(server().address)
     peer.send(request(1, vars('/stderr', { query: 'line=one&line=two' })))
     const records = await peer.until(ended(1))
     expect(streamOf(records, 1, T.Stderr).toString()).toBe('one\ntwo\n')
@@ -54,7 +50,7 @@ describe('Responder role', () => {
   })
 
   it('appStatus: 0 for a response, 1 for an app that failed (F-23); the 500 hides the detail', async () => {
-    const peer = await RawPeer.open(server.address)
+    const peer = await RawPeer.open(server().address)
     peer.send(request(1, vars('/error'), { keepConn: true }))
     let records = await peer.until(ended(1))
     expect(endOf(records, 1)).toEqual({ appStatus: 1, protocolStatus: 0 })
@@ -68,7 +64,7 @@ describe('Responder role', () => {
   })
 
   it('a 5 KiB response header becomes a clean 500 (S-22: nginx fastcgi_buffer_size is 4 KiB); 3 KiB passes', async () => {
-    const peer = await RawPeer.open(server.address)
+    const peer = await RawPeer.open(server().address)
     peer.send(request(1, vars('/big-header', { query: 'size=5120' }), { keepConn: true }))
     let records = await peer.until(ended(1))
     const { status, head } = responseOf(records, 1)
@@ -102,7 +98,7 @@ describe('Responder role', () => {
 
 describe('Authorizer role (spec §6.3, F-25)', () => {
   it('is answered as soon as PARAMS end, with no STDIN at all (mod_authnz_fcgi, lighttpd)', async () => {
-    const peer = await RawPeer.open(server.address)
+    const peer = await RawPeer.open(server().address)
     peer.send(begin(1, 2), params(1, [...vars('/'), ['HTTP_X_TOKEN', 'let-me-in']]))
     const records = await peer.until(ended(1))
     const { status, head, body } = responseOf(records, 1)
@@ -113,7 +109,7 @@ describe('Authorizer role (spec §6.3, F-25)', () => {
   })
 
   it('a denial is a full response (status, headers, body) for the client', async () => {
-    const client = new FastcgiClient({ address: server.address })
+    const client = new FastcgiClient({ address: server().address })
     const response = await client.request({ params: vars('/'), role: 'AUTHORIZER' })
     expect(response.status).toBe(403)
     expect(await response.text()).toBe('denied by the tsgi authorizer\n')
@@ -121,7 +117,7 @@ describe('Authorizer role (spec §6.3, F-25)', () => {
   })
 
   it('STDIN sent to an Authorizer anyway is ignored; the kept connection serves the next request', async () => {
-    const peer = await RawPeer.open(server.address)
+    const peer = await RawPeer.open(server().address)
     const pairs = vars('/', { method: 'POST' }).concat([
       ['HTTP_X_TOKEN', 'let-me-in'],
       ['CONTENT_LENGTH', '3'],
@@ -139,7 +135,7 @@ describe('Authorizer role (spec §6.3, F-25)', () => {
 
 describe('Filter role (spec §6.4)', () => {
   it('STDIN reaches tsgi.input and DATA reaches tsgi.fastcgi.data, with FCGI_DATA_LENGTH and FCGI_DATA_LAST_MOD', async () => {
-    const client = new FastcgiClient({ address: server.address })
+    const client = new FastcgiClient({ address: server().address })
     const file = Buffer.from('the file to filter\n'.repeat(5000))
     async function* chunks() {
       for (let at = 0; at < file.length; at += 7000) yield file.subarray(at, at + 7000)
@@ -162,7 +158,7 @@ describe('Filter role (spec §6.4)', () => {
   })
 
   it('DATA sent 1 byte per record gives the same stream', async () => {
-    const peer = await RawPeer.open(server.address)
+    const peer = await RawPeer.open(server().address)
     const pairs: Array<[string, string]> = [...vars('/filter', { method: 'POST' }), ['FCGI_DATA_LENGTH', '4']]
     peer.send(begin(1, 3), params(1, pairs), stdin(1))
     for (const byte of Buffer.from('abcd')) peer.send(data(1, Uint8Array.of(byte), false))
@@ -178,7 +174,7 @@ describe('Filter role (spec §6.4)', () => {
 
 describe('refusals and management records', () => {
   it('an unknown role gets END_REQUEST(UNKNOWN_ROLE) (V-21) and a KEEP_CONN connection stays open', async () => {
-    const peer = await RawPeer.open(server.address)
+    const peer = await RawPeer.open(server().address)
     peer.send(begin(1, 9, true), params(1, vars('/hello')))
     let records = await peer.until(ended(1))
     expect(hex(records.find((r) => r.type === T.EndRequest)!.content)).toBe('0000000003000000')
@@ -203,7 +199,7 @@ describe('refusals and management records', () => {
 
   it('GET_VALUES is answered from the real configuration (F-09, F-29); unknown names are left out', async () => {
     const names = ['FCGI_MAX_CONNS', 'FCGI_MAX_REQS', 'FCGI_MPXS_CONNS', 'FCGI_UNKNOWN']
-    const plain = new FastcgiClient({ address: server.address })
+    const plain = new FastcgiClient({ address: server().address })
     expect(await plain.getValues(names)).toEqual({ FCGI_MAX_CONNS: '1024', FCGI_MAX_REQS: '1', FCGI_MPXS_CONNS: '0' })
     expect(await plain.getValues([])).toEqual({})
     await plain.close()
@@ -215,7 +211,7 @@ describe('refusals and management records', () => {
   })
 
   it('GET_VALUES between the records of an active request is answered at once', async () => {
-    const peer = await RawPeer.open(server.address)
+    const peer = await RawPeer.open(server().address)
     const query = encodeRecord(T.GetValues, 0, encodeParams([['FCGI_MPXS_CONNS', '']]))
     peer.send(begin(1), params(1, vars('/echo', { method: 'POST', body: new Uint8Array(3) })), query)
     await peer.until((records) => records.some((r) => r.type === T.GetValuesResult))
@@ -226,7 +222,7 @@ describe('refusals and management records', () => {
   })
 
   it('an unknown management type gets UNKNOWN_TYPE (V-22) and the connection stays usable (F-10)', async () => {
-    const peer = await RawPeer.open(server.address)
+    const peer = await RawPeer.open(server().address)
     peer.send(encodeRecord(42, 0), encodeRecord(T.UnknownType, 0, new Uint8Array(8)))
     let records = await peer.until((all) => all.length === 2)
     expect(
@@ -240,7 +236,7 @@ describe('refusals and management records', () => {
   })
 
   it('the invariants hold across a mix of requests on one kept connection with unusual ids', async () => {
-    const peer = await RawPeer.open(server.address)
+    const peer = await RawPeer.open(server().address)
     const ids = [7, 300, 65535, 2, 1024, 9]
     const paths = ['/hello', '/error', '/error-after', '/big/200000', '/local-redirect', '/status/418']
     for (const [i, id] of ids.entries()) {

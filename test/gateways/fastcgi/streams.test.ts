@@ -1,7 +1,7 @@
 // The STDIN and STDOUT streams at the socket level: CONTENT_LENGTH against the bytes on STDIN (spec §6.2,
 // F-19, S-10) and the shape of the STDOUT stream every web server relies on (spec §6.1, F-20).
 import { createHash } from 'node:crypto'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { waitForFile } from '../../_conformance.js'
 import { pattern } from '../../fixtures/conformance-app.js'
 import {
@@ -18,18 +18,12 @@ import {
   stdin,
   streamOf,
   T,
-  type TestResponder,
+  useResponder,
   useScratch,
   vars,
 } from './_raw.js'
 
-let server: TestResponder
-beforeAll(async () => {
-  server = await responder()
-})
-afterAll(async () => {
-  await server.close()
-})
+const server = useResponder()
 
 /** PARAMS of a POST to /echo declaring `declared` bytes. */
 const post = (declared: number): Array<[string, string]> => [
@@ -42,7 +36,7 @@ const marker = useScratch('tsgi-fcgi-streams-')
 
 describe('STDIN against CONTENT_LENGTH (spec §6.2, F-19, S-10)', () => {
   it('F-19/S-10: CONTENT_LENGTH 10 with 5 bytes, then the empty STDIN record: the app gets a 400, not a short body', async () => {
-    const peer = await RawPeer.open(server.address)
+    const peer = await RawPeer.open(server().address)
     peer.send(begin(1), params(1, post(10)), stdin(1, pattern(0, 5), false), stdin(1))
     const records = await peer.until(ended(1))
     const response = responseOf(records, 1)
@@ -55,7 +49,7 @@ describe('STDIN against CONTENT_LENGTH (spec §6.2, F-19, S-10)', () => {
   })
 
   it('F-19/S-10: CONTENT_LENGTH 10 with 15 bytes on STDIN: the app sees exactly the first 10', async () => {
-    const peer = await RawPeer.open(server.address)
+    const peer = await RawPeer.open(server().address)
     const sent = pattern(0, 15)
     peer.send(begin(1), params(1, post(10)), stdin(1, sent))
     const records = await peer.until(ended(1))
@@ -72,7 +66,7 @@ describe('STDIN against CONTENT_LENGTH (spec §6.2, F-19, S-10)', () => {
   })
 
   it('F-19/S-10: the extra bytes may come in a record of their own, after the declared length is complete', async () => {
-    const peer = await RawPeer.open(server.address)
+    const peer = await RawPeer.open(server().address)
     const sent = pattern(0, 15)
     peer.send(
       begin(1, 1, true),
@@ -102,7 +96,7 @@ describe('the STDOUT stream (spec §6.1, F-20)', () => {
     ['a 200 000-byte /big', '/big/200000', 200_000],
     ['an empty /big', '/big/0', 0],
   ])('F-20: %s: the first STDOUT record is non-empty and holds the whole header block', async (_name, path, length) => {
-    const peer = await RawPeer.open(server.address)
+    const peer = await RawPeer.open(server().address)
     peer.send(request(1, vars(path)))
     const records = await peer.until(ended(1))
     expect(checkInvariants(records, [1])).toEqual([])

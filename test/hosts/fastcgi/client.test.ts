@@ -9,16 +9,14 @@ import { FastcgiClient } from '../../../src/hosts/fastcgi/client.js'
 import { parseCgiHead } from '../../../src/protocol/cgi/parse.js'
 import { concatBytes, encodeEndRequestBody, encodeRecord } from '../../../src/protocol/fastcgi/index.js'
 import { waitForFile } from '../../_conformance.js'
-import { responder, T, type TestResponder, vars } from '../../gateways/fastcgi/_raw.js'
+import { responder, T, useResponder, vars } from '../../gateways/fastcgi/_raw.js'
 
-let server: TestResponder
 let scratch: string
-beforeAll(async () => {
-  server = await responder()
+const server = useResponder()
+beforeAll(() => {
   scratch = mkdtempSync(join(tmpdir(), 'tsgi-fcgi-client-'))
 })
-afterAll(async () => {
-  await server.close()
+afterAll(() => {
   rmSync(scratch, { recursive: true, force: true })
 })
 
@@ -106,7 +104,7 @@ describe('connections', () => {
   })
 
   it('maxConnections 1 queues concurrent requests; each gets its own answer', async () => {
-    const client = new FastcgiClient({ address: server.address, maxConnections: 1 })
+    const client = new FastcgiClient({ address: server().address, maxConnections: 1 })
     const bodies = Array.from({ length: 6 }, (_, i) => Buffer.alloc(1000 * (i + 1), i))
     const answers = await Promise.all(
       bodies.map(
@@ -141,7 +139,7 @@ describe('connections', () => {
   })
 
   it('a request the application refuses in-protocol (CANT_MPX_CONN) rejects with ERR_FCGI_REFUSED, 503', async () => {
-    const client = new FastcgiClient({ address: server.address, multiplex: true })
+    const client = new FastcgiClient({ address: server().address, multiplex: true })
     const file = marker()
     const first = client.request({ params: vars('/sleep', { query: `file=${file}&ms=200` }) })
     expect(await waitForFile(`${file}.started`)).toBe(true)
@@ -181,7 +179,7 @@ describe('connections', () => {
   })
 
   it('bad params reject at once, before any connection is opened', async () => {
-    const client = new FastcgiClient({ address: server.address })
+    const client = new FastcgiClient({ address: server().address })
     await expect(client.request({ params: { REQUEST_METHOD: 5 as unknown as string } })).rejects.toMatchObject({
       code: 'ERR_INVALID_ARGUMENT',
     })
@@ -202,7 +200,7 @@ describe('connections', () => {
   })
 
   it('close() lets requests in flight finish, then refuses new ones', async () => {
-    const client = new FastcgiClient({ address: server.address })
+    const client = new FastcgiClient({ address: server().address })
     const pending = client.request({ params: vars('/sleep', { query: `file=${marker()}&ms=100` }) })
     const closing = client.close()
     expect(await (await pending).text()).toBe('slept\n')
@@ -213,7 +211,7 @@ describe('connections', () => {
 
 describe('responses', () => {
   it('streams the body: the first chunk arrives while the app is still producing', async () => {
-    const client = new FastcgiClient({ address: server.address })
+    const client = new FastcgiClient({ address: server().address })
     const file = marker()
     const response = await client.request({ params: vars('/slow', { query: `file=${file}&n=20&ms=20` }) })
     const iterator = response.body[Symbol.asyncIterator]()
@@ -226,7 +224,7 @@ describe('responses', () => {
   })
 
   it('stderr and end: STDERR text and END_REQUEST statuses', async () => {
-    const client = new FastcgiClient({ address: server.address })
+    const client = new FastcgiClient({ address: server().address })
     const ok = await client.request({ params: vars('/stderr', { query: 'line=hello' }) })
     expect(await ok.text()).toBe('logged\n')
     expect(await ok.stderr).toBe('hello\n')
@@ -238,7 +236,7 @@ describe('responses', () => {
   })
 
   it('a connection lost mid-body fails the body and `end`', async () => {
-    const client = new FastcgiClient({ address: server.address })
+    const client = new FastcgiClient({ address: server().address })
     const response = await client.request({ params: vars('/error-after') })
     await expect(response.text()).rejects.toMatchObject({ code: 'ERR_FCGI_CONNECTION_CLOSED' })
     await expect(response.end).rejects.toMatchObject({ code: 'ERR_FCGI_CONNECTION_CLOSED' })
@@ -247,7 +245,7 @@ describe('responses', () => {
   })
 
   it('the body can be iterated once', async () => {
-    const client = new FastcgiClient({ address: server.address })
+    const client = new FastcgiClient({ address: server().address })
     const response = await client.request({ params: vars('/hello') })
     expect(await response.text()).toBe('Hello world!\n')
     await expect(response.bytes()).rejects.toMatchObject({ code: 'ERR_BODY_CONSUMED' })
@@ -257,7 +255,7 @@ describe('responses', () => {
 
 describe('abort (spec §5.4)', () => {
   it('before the head: the request rejects ERR_ABORTED, the app sees tsgi.signal, the connection is reused', async () => {
-    const client = new FastcgiClient({ address: server.address })
+    const client = new FastcgiClient({ address: server().address })
     const file = marker()
     const controller = new AbortController()
     const pending = client.request({ params: vars('/sleep', { query: `file=${file}` }), signal: controller.signal })
@@ -271,7 +269,7 @@ describe('abort (spec §5.4)', () => {
   })
 
   it('mid-body: the body throws ERR_ABORTED and `end` still resolves from END_REQUEST', async () => {
-    const client = new FastcgiClient({ address: server.address })
+    const client = new FastcgiClient({ address: server().address })
     const file = marker()
     const controller = new AbortController()
     const response = await client.request({
@@ -293,7 +291,7 @@ describe('abort (spec §5.4)', () => {
   })
 
   it('leaving the body loop early aborts the request too', async () => {
-    const client = new FastcgiClient({ address: server.address })
+    const client = new FastcgiClient({ address: server().address })
     const file = marker()
     const response = await client.request({ params: vars('/slow', { query: `file=${file}&n=500&ms=10` }) })
     for await (const chunk of response.body) if (chunk.length > 0) break
