@@ -3,7 +3,7 @@
 import type { Socket } from 'node:net'
 import type { App } from '../../app.js'
 import type { RunResult } from '../../core/engine.js'
-import { writeRecords } from '../../net/write.js'
+import { SocketOutput } from '../../net/socket-output.js'
 import { ApplicationConnection, type ApplicationEvent, NEED_DATA, Role } from '../../protocol/fastcgi/index.js'
 import { Slots } from '../../protocol/fastcgi/slots.js'
 import { Deadline } from './deadline.js'
@@ -29,10 +29,8 @@ export class ResponderConnection implements RequestHost {
   readonly proto: ApplicationConnection
   readonly #slots = new Slots<RequestSlot>()
   readonly #pausedBy = new Set<FastcgiRequest>()
-  #drainWaiters: Array<() => void> = []
+  readonly #output: SocketOutput
   readonly #deadline: Deadline
-  #stallTimer: NodeJS.Timeout | undefined
-  #flushQueued = false
   #dead = false
   #closing = false
   served = 0
@@ -55,9 +53,9 @@ export class ResponderConnection implements RequestHost {
       (message) => this.destroy(message),
       (kind) => kind === 'input' && this.#pausedBy.size > 0,
     )
+    this.#output = new SocketOutput(socket, this.proto, () => this.#writeOut())
     socket.on('data', (chunk: Uint8Array) => this.#receive(chunk))
     socket.on('end', () => this.#receive(new Uint8Array(0)))
-    socket.on('drain', () => this.#wakeWriters())
     // EPIPE / ECONNRESET: the web server went away; 'close' follows and cleans up.
     socket.on('error', () => {})
     socket.on('close', () => this.#teardown('connection closed by the web server'))
@@ -94,13 +92,10 @@ export class ResponderConnection implements RequestHost {
 
   flush(): Promise<void> | undefined {
     if (this.proto.outputSize >= FLUSH_NOW_BYTES) this.#writeOut()
-    else this.#scheduleFlush()
-    if (!this.socket.writableNeedDrain || this.#dead) return undefined
-    // A web server that stops reading must not hold the request (and its memory) forever.
-    this.#stallTimer ??= setTimeout(() => {
-      this.destroy(`the web server read nothing for ${this.options.sendTimeoutMs} ms`)
-    }, this.options.sendTimeoutMs).unref()
-    return new Promise((resolve) => this.#drainWaiters.push(resolve))
+    else this.#output.schedule()
+    if (this.#dead) return undefined
+    const ms = this.options.sendTimeoutMs
+    return this.#output.whenWritable({ ms, onStall: () => this.destroy(`the web server read nothing for ${ms} ms`) })
   }
 
   pauseInput(request: FastcgiRequest): void {
@@ -112,7 +107,7 @@ export class ResponderConnection implements RequestHost {
       this.options.log(`fcgi: connection ${this.connectionId}: ${reason}`)
       request.overflowed = true
       request.cancel(reason)
-      if (request.answerFor(503, `fcgi: ${reason}`)) this.#scheduleFlush()
+      if (request.answerFor(503, `fcgi: ${reason}`)) this.#output.schedule()
       return
     }
     this.#pausedBy.add(request)
@@ -132,7 +127,7 @@ export class ResponderConnection implements RequestHost {
       `fcgi: closing connection ${this.connectionId}: response to request ${request.id} failed after its head`,
     )
     // Send what is queued first: the STDERR records carry the app's error to the web server's log (F-31).
-    this.#writeParts()
+    this.#output.write()
     this.#closeSocket()
     this.#teardown('the response failed')
   }
@@ -154,7 +149,7 @@ export class ResponderConnection implements RequestHost {
       return
     }
     // In-protocol replies and what the requests just queued leave together, at the end of this turn.
-    if (this.proto.outputSize > 0 || this.proto.shouldClose) this.#scheduleFlush()
+    if (this.proto.outputSize > 0 || this.proto.shouldClose) this.#output.schedule()
   }
 
   #handle(event: ApplicationEvent): void {
@@ -256,7 +251,7 @@ export class ResponderConnection implements RequestHost {
     this.proto.endRequest(id, appStatus)
     this.#slots.delete(id)
     this.served++
-    this.#scheduleFlush()
+    this.#output.schedule()
     if (this.#slots.size === 0) {
       if (this.#closing) this.#end()
       else this.#armIdle()
@@ -290,44 +285,17 @@ export class ResponderConnection implements RequestHost {
     }
   }
 
-  #scheduleFlush(): void {
-    if (this.#flushQueued) return
-    this.#flushQueued = true
-    // After this turn of the event loop, promise jobs included: head, body and END_REQUEST of a small
-    // response leave in one write (docs/performance.md, "One write per response").
-    setImmediate(this.#flushNow)
-  }
-
-  readonly #flushNow = (): void => {
-    this.#flushQueued = false
-    this.#writeOut()
-  }
-
   #writeOut(): void {
     if (this.#dead) return
-    this.#writeParts()
+    this.#output.write()
     if (this.proto.shouldClose && this.#slots.size === 0) this.#end()
-  }
-
-  #writeParts(): void {
-    writeRecords(this.socket, this.proto.takeOutput())
-    // The kernel took every byte during write(): nothing refers to the outbox's slab, it may be reused.
-    if (this.socket.writableLength === 0) this.proto.recycleOutput()
-  }
-
-  #wakeWriters(): void {
-    clearTimeout(this.#stallTimer)
-    this.#stallTimer = undefined
-    const waiters = this.#drainWaiters
-    this.#drainWaiters = []
-    for (const wake of waiters) wake()
   }
 
   // --- lifetime ---
 
   #end(): void {
     if (this.#dead) return
-    this.#writeParts()
+    this.#output.write()
     this.#dead = true
     this.#deadline.stop()
     this.#closeSocket()
@@ -347,7 +315,7 @@ export class ResponderConnection implements RequestHost {
     this.#deadline.stop()
     for (const slot of this.#slots.values()) slot.request.cancel(reason)
     this.#slots.clear()
-    this.#wakeWriters()
+    this.#output.wake()
   }
 
   #armIdle(): void {

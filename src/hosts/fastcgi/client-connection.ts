@@ -1,7 +1,7 @@
 // One connection of the FastCGI client: a socket, its sans-IO WebServerConnection and the requests
 // active on it.
 import type { Socket } from 'node:net'
-import { writeRecords } from '../../net/write.js'
+import { SocketOutput } from '../../net/socket-output.js'
 import { WebServerConnection } from '../../protocol/fastcgi/index.js'
 import type { ClientExchange } from './client-exchange.js'
 
@@ -12,29 +12,32 @@ export class ClientConnection {
   readonly pausedBy = new Set<ClientExchange>()
   readonly valueWaiters: Array<{ resolve: (values: Record<string, string>) => void; reject: (err: unknown) => void }> =
     []
-  drainWaiters: Array<() => void> = []
   /** Requests begun on this connection; without KEEP_CONN only one ever is. */
   begun = 0
   dead = false
   error: unknown
 
-  constructor(readonly socket: Socket) {}
+  readonly #output: SocketOutput
 
-  /** Writes the queued records; false when the socket asks us to wait for 'drain'. */
+  constructor(readonly socket: Socket) {
+    this.#output = new SocketOutput(socket, this.proto)
+  }
+
+  /** Writes the queued records now; false when the socket asks us to wait for 'drain'. */
   flush(): boolean {
     if (this.dead) return true
-    writeRecords(this.socket, this.proto.takeOutput())
+    this.#output.write()
     return !this.socket.writableNeedDrain
   }
 
+  /** Settles once the socket takes more, or the connection is gone. */
   drained(): Promise<void> {
-    if (this.dead || !this.socket.writableNeedDrain) return Promise.resolve()
-    return new Promise((resolve) => this.drainWaiters.push(resolve))
+    if (this.dead) return Promise.resolve()
+    return this.#output.whenWritable() ?? Promise.resolve()
   }
 
+  /** Wakes the writers waiting in drained() (the connection is gone). */
   wake(): void {
-    const waiters = this.drainWaiters
-    this.drainWaiters = []
-    for (const wake of waiters) wake()
+    this.#output.wake()
   }
 }

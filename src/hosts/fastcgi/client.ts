@@ -186,7 +186,6 @@ export class FastcgiClient {
     if ('port' in this.#target) socket.setNoDelay(true)
     socket.on('data', (chunk: Uint8Array) => this.#receive(connection, chunk))
     socket.on('end', () => this.#receive(connection, new Uint8Array(0)))
-    socket.on('drain', () => connection.wake())
     socket.on('error', (err) => (connection.error ??= err))
     socket.on('close', () => this.#closedConnection(connection))
     return connection
