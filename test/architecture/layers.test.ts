@@ -7,7 +7,10 @@ import { describe, expect, it } from 'vitest'
 
 const SRC = resolve(import.meta.dirname, '../../src')
 
-/** Rank of each layer, bottom first; a module may import its own rank or lower. */
+/**
+ * Rank of each folder, bottom first; a module may import its own rank or lower. The README's five layers:
+ * 1 = rank 0, 2 = ranks 1 (core) and 2 (protocol), 3 = rank 3, 4 = rank 4, 5 = ranks 5 and 6 (cli last).
+ */
 const LAYERS: Array<[rank: number, prefixes: string[]]> = [
   [0, ['app.ts', 'errors.ts', 'version.ts']],
   [1, ['core/']],
