@@ -2,6 +2,7 @@
 // Checked before the app runs, so a gateway bug shows up as a 500 naming the bad key.
 import type { Environ } from '../../app.js'
 import { TOKEN } from '../../core/http.js'
+import { OPTIONAL_META } from '../../protocol/cgi/environ.js'
 import { describe, show, violation } from './common.js'
 
 const REQUIRED_CGI = [
@@ -13,19 +14,6 @@ const REQUIRED_CGI = [
   'SERVER_PORT',
   'SERVER_PROTOCOL',
 ]
-// RFC 3875 §4.1 treats NULL and empty alike: an empty optional meta-variable must be left out (SPEC §3.1).
-const OPTIONAL_CGI = new Set([
-  'AUTH_TYPE',
-  'CONTENT_LENGTH',
-  'CONTENT_TYPE',
-  'GATEWAY_INTERFACE',
-  'PATH_TRANSLATED',
-  'REMOTE_ADDR',
-  'REMOTE_HOST',
-  'REMOTE_IDENT',
-  'REMOTE_USER',
-  'SERVER_SOFTWARE',
-])
 const REQUIRED_TSGI = [
   'tsgi.version',
   'tsgi.url_scheme',
@@ -65,7 +53,8 @@ function checkKey(key: string, value: unknown): void {
   }
   if (key.includes('.')) return
   if (typeof value !== 'string') throw violation(`environ.${key} must be a string, got ${describe(value)} (SPEC §3.1)`)
-  if (value === '' && OPTIONAL_CGI.has(key)) {
+  // RFC 3875 §4.1 treats NULL and empty alike: an empty optional meta-variable must be left out (SPEC §3.1).
+  if (value === '' && OPTIONAL_META.has(key)) {
     throw violation(`environ.${key} is empty: leave an absent meta-variable out (SPEC §3.1)`)
   }
   if (key === 'HTTP_CONTENT_TYPE' || key === 'HTTP_CONTENT_LENGTH') {

@@ -35,8 +35,9 @@ export interface GatewayKeys {
 // RFC 3875 §4.1: "a meta-variable with a zero-length value is NULL" and NULL equals unset. For these
 // optional variables an empty value is dropped, so '' and absent behave the same (C-03); nginx sends
 // CONTENT_TYPE='' on every GET. HTTP_* values stay: an empty header value is a real value.
-const OPTIONAL_META = new Set([
+export const OPTIONAL_META: ReadonlySet<string> = new Set([
   'AUTH_TYPE',
+  'CONTENT_LENGTH',
   'CONTENT_TYPE',
   'GATEWAY_INTERFACE',
   'PATH_TRANSLATED',
@@ -192,7 +193,7 @@ type EnvironConstructor = new () => Vars
 
 function put(env: Vars, name: string, value: string): void {
   if (name.startsWith('tsgi.') || name === 'HTTP_CONTENT_TYPE' || name === 'HTTP_CONTENT_LENGTH') return
-  if (value === '' && (OPTIONAL_META.has(name) || name === 'CONTENT_LENGTH')) {
+  if (value === '' && OPTIONAL_META.has(name)) {
     // Skipped, not stored then deleted: a delete turns the object into a slow dictionary (nginx sends
     // CONTENT_TYPE='' and CONTENT_LENGTH='' on every GET).
     if (env[name] !== undefined) delete env[name]
