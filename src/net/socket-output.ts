@@ -9,17 +9,27 @@ export interface OutputSource {
   recycleOutput(): void
 }
 
+export interface SocketOutputOptions {
+  /** Runs for a scheduled write instead of write() (the owner may have more to do then). */
+  onTurnEnd?: () => void
+  /** A peer that reads nothing for `ms` while a writer waits holds it, and its memory: `onStall` runs. */
+  stall?: { ms: number; onStall: () => void }
+}
+
 export class SocketOutput {
   #scheduled = false
   #waiters: Array<() => void> = []
-  #stall: NodeJS.Timeout | undefined
+  #stallTimer: NodeJS.Timeout | undefined
+  readonly #onTurnEnd: () => void
+  readonly #stall: SocketOutputOptions['stall']
 
-  /** `onTurnEnd` runs for a scheduled write; by default it is write(). */
   constructor(
     readonly socket: Socket,
     readonly source: OutputSource,
-    readonly onTurnEnd: () => void = () => this.write(),
+    options: SocketOutputOptions = {},
   ) {
+    this.#onTurnEnd = options.onTurnEnd ?? (() => this.write())
+    this.#stall = options.stall
     socket.on('drain', () => this.wake())
   }
 
@@ -46,24 +56,21 @@ export class SocketOutput {
 
   readonly #turnEnd = (): void => {
     this.#scheduled = false
-    this.onTurnEnd()
+    this.#onTurnEnd()
   }
 
-  /**
-   * Undefined when the socket takes more now; else a promise settled by its 'drain' (or wake()). With
-   * `stall`, `stall.onStall` runs when no 'drain' comes for `stall.ms`: a peer that stops reading must
-   * not hold a writer, and its memory, forever.
-   */
-  whenWritable(stall?: { ms: number; onStall: () => void }): Promise<void> | undefined {
+  /** Undefined when the socket takes more now; else a promise settled by its 'drain' (or wake()). */
+  whenWritable(): Promise<void> | undefined {
     if (!this.socket.writableNeedDrain || this.socket.destroyed) return undefined
-    if (stall !== undefined) this.#stall ??= setTimeout(stall.onStall, stall.ms).unref()
+    const stall = this.#stall
+    if (stall !== undefined) this.#stallTimer ??= setTimeout(stall.onStall, stall.ms).unref()
     return new Promise((resolve) => this.#waiters.push(resolve))
   }
 
   /** Wakes every writer waiting for 'drain': the socket drained, or it is gone. */
   wake(): void {
-    clearTimeout(this.#stall)
-    this.#stall = undefined
+    clearTimeout(this.#stallTimer)
+    this.#stallTimer = undefined
     const waiters = this.#waiters
     this.#waiters = []
     for (const wake of waiters) wake()

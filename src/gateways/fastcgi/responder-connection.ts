@@ -53,7 +53,11 @@ export class ResponderConnection implements RequestHost {
       (message) => this.destroy(message),
       (kind) => kind === 'input' && this.#pausedBy.size > 0,
     )
-    this.#output = new SocketOutput(socket, this.proto, () => this.#writeOut())
+    const ms = options.sendTimeoutMs
+    this.#output = new SocketOutput(socket, this.proto, {
+      onTurnEnd: () => this.#writeOut(),
+      stall: { ms, onStall: () => this.destroy(`the web server read nothing for ${ms} ms`) },
+    })
     socket.on('data', (chunk: Uint8Array) => this.#receive(chunk))
     socket.on('end', () => this.#receive(new Uint8Array(0)))
     // EPIPE / ECONNRESET: the web server went away; 'close' follows and cleans up.
@@ -93,9 +97,7 @@ export class ResponderConnection implements RequestHost {
   flush(): Promise<void> | undefined {
     if (this.proto.outputSize >= FLUSH_NOW_BYTES) this.#writeOut()
     else this.#output.schedule()
-    if (this.#dead) return undefined
-    const ms = this.options.sendTimeoutMs
-    return this.#output.whenWritable({ ms, onStall: () => this.destroy(`the web server read nothing for ${ms} ms`) })
+    return this.#dead ? undefined : this.#output.whenWritable()
   }
 
   pauseInput(request: FastcgiRequest): void {
