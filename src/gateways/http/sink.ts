@@ -93,7 +93,9 @@ export class NodeSink implements ResponseSink {
       socket.resetAndDestroy()
     } else {
       // Chunked or Content-Length framing: flush what was written, then close. The missing last chunk
-      // or the short body is what the client sees as the failure.
+      // or the short body is what the client sees as the failure. Node 24.22+ holds auto-corked chunked
+      // writes in the response until the next tick (nodejs/node#64987): uncork them onto the socket first.
+      while (this.res.writableCorked > 0) this.res.uncork()
       socket.destroySoon()
     }
   }
