@@ -1,8 +1,10 @@
 // Where a FastCGI responder listens: TCP, a Unix socket (created without a permission race, stale
 // sockets replaced, regular files never), or the listening socket a web server left on fd 0.
-import { chmodSync, lstatSync, readFileSync, readlinkSync, unlinkSync } from 'node:fs'
+import { chmodSync, chownSync, lstatSync, readFileSync, readlinkSync, statSync, unlinkSync } from 'node:fs'
 import { connect, isIP, type Server, type Socket } from 'node:net'
+import { dirname } from 'node:path'
 import { TsgiError } from '../errors.js'
+import type { Identity } from './identity.js'
 
 export type ListenSpec =
   | { kind: 'tcp'; host: string; port: number }
@@ -16,13 +18,13 @@ export function parseListen(spec: string): ListenSpec {
   if (spec.startsWith('unix:')) return { kind: 'unix', path: spec.slice(5) }
   if (spec.startsWith('/') || spec.startsWith('./')) return { kind: 'unix', path: spec }
   const tcp = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(spec) ?? /^()()(\d+)$/.exec(spec)
-  const port = Number(tcp?.[3])
-  if (!tcp || port > 65535) {
-    throw new TsgiError(
-      'ERR_USAGE',
-      `fcgi: cannot parse listen address ${JSON.stringify(spec)} (use HOST:PORT, /path.sock or fd:0)`,
-    )
+  if (!tcp) {
+    const hint = 'use HOST:PORT, PORT, /path/app.sock, unix:PATH or fd:N'
+    throw new TsgiError('ERR_USAGE', `fcgi: cannot parse listen address ${JSON.stringify(spec)} (${hint})`)
   }
+  const port = Number(tcp[3])
+  if (port > 65535)
+    throw new TsgiError('ERR_USAGE', `fcgi: port ${port} in ${JSON.stringify(spec)} is out of range (0 to 65535)`)
   return { kind: 'tcp', host: tcp[1] || tcp[2] || '127.0.0.1', port }
 }
 
@@ -83,6 +85,8 @@ export interface ListenOptions {
   mode?: number
   /** Allow a non-loopback TCP address. */
   allowPublic?: boolean
+  /** Owner and group of a Unix socket (needs root, or membership of the group). */
+  owner?: Identity
   backlog?: number
 }
 
@@ -90,6 +94,7 @@ export interface ListenOptions {
 export async function listenOn(server: Server, spec: ListenSpec, options: ListenOptions = {}): Promise<() => void> {
   const backlog = options.backlog ?? 511
   if (spec.kind === 'fd') {
+    checkInheritedSocket(spec.fd)
     await bind(server, { fd: spec.fd, backlog })
     return () => {}
   }
@@ -103,10 +108,12 @@ export async function listenOn(server: Server, spec: ListenSpec, options: Listen
     await bind(server, { host: spec.host, port: spec.port, backlog })
     return () => {}
   }
-  return listenUnix(server, spec.path, options.mode ?? 0o600, backlog)
+  return listenUnix(server, spec.path, options, backlog)
 }
 
-async function listenUnix(server: Server, path: string, mode: number, backlog: number): Promise<() => void> {
+async function listenUnix(server: Server, path: string, options: ListenOptions, backlog: number): Promise<() => void> {
+  const mode = options.mode ?? 0o600
+  checkDirectory(path)
   await removeStaleSocket(path)
   // Create the socket under a umask that already yields `mode`: no window where it is wider (S-16).
   const previous = process.umask(0o777 & ~mode)
@@ -116,6 +123,8 @@ async function listenUnix(server: Server, path: string, mode: number, backlog: n
     process.umask(previous)
   }
   chmodSync(path, mode)
+  // listen.owner/listen.group: the web server's user reaches the socket through its group, nobody else.
+  if (options.owner !== undefined) chownSocket(path, options.owner)
   const { ino } = lstatSync(path)
   return () => {
     try {
@@ -186,4 +195,52 @@ export function peerAllowed(socket: Socket, allow: Set<string> | undefined, stri
   if (address === undefined) return !strictTransport
   const plain = address.startsWith('::ffff:') ? address.slice(7) : address
   return allow.has(plain) || allow.has(address)
+}
+
+/** A socket path in a directory that does not exist fails with a misleading EACCES or ENOENT: say so. */
+function checkDirectory(path: string): void {
+  const dir = dirname(path)
+  let isDir = false
+  try {
+    isDir = statSync(dir).isDirectory()
+  } catch {
+    throw new TsgiError('ERR_LISTEN', `fcgi: cannot listen on ${path}: the directory ${dir} does not exist`)
+  }
+  if (!isDir) throw new TsgiError('ERR_LISTEN', `fcgi: cannot listen on ${path}: ${dir} is not a directory`)
+}
+
+function chownSocket(path: string, owner: Identity): void {
+  try {
+    chownSync(path, owner.uid, owner.gid)
+  } catch (error) {
+    const why = (error as NodeJS.ErrnoException).code === 'EPERM' ? 'only root can give it away' : String(error)
+    unlinkSync(path)
+    throw new TsgiError('ERR_LISTEN', `fcgi: cannot make ${path} owned by ${owner.user}:${owner.group}: ${why}`)
+  }
+}
+
+/** `--listen fd:N` needs a listening socket there: say what N is instead of a bare EINVAL or EBADF. */
+function checkInheritedSocket(fd: number): void {
+  let target: string
+  try {
+    target = readlinkSync(`/proc/self/fd/${fd}`)
+  } catch {
+    if (!existsProc()) return // not Linux: let listen() tell
+    throw new TsgiError('ERR_LISTEN', `fcgi: cannot listen on fd ${fd}: no file descriptor ${fd} is open`)
+  }
+  if (!target.startsWith('socket:')) {
+    throw new TsgiError('ERR_LISTEN', `fcgi: cannot listen on fd ${fd}: it is not a socket (it is ${target})`)
+  }
+  if (!isListeningSocket(fd)) {
+    const why = 'it is a connected socket, not a listening one (a web server hands over its listening socket)'
+    throw new TsgiError('ERR_LISTEN', `fcgi: cannot listen on fd ${fd}: ${why}`)
+  }
+}
+
+function existsProc(): boolean {
+  try {
+    return statSync('/proc/self/fd').isDirectory()
+  } catch {
+    return false
+  }
 }

@@ -1,8 +1,18 @@
 // Where the responder listens and who may talk to it: Unix socket permissions, stale sockets, files that
 // are not ours (S-16), loopback by default, and the FCGI_WEB_SERVER_ADDRS allow-list (spec §3.2, F-28, S-15).
 import { spawnSync } from 'node:child_process'
-import { existsSync, lstatSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
-import { createServer, type Server } from 'node:net'
+import {
+  closeSync,
+  existsSync,
+  lstatSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs'
+import { createConnection, createServer, type Server } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -95,6 +105,50 @@ describe('TCP', () => {
     expect(server.port).toBeGreaterThan(0)
     expect(server.address).toBe(`127.0.0.1:${server.port}`)
     await server.close()
+  })
+})
+
+describe('mistakes in --listen say what is wrong', () => {
+  it('a socket path in a directory that does not exist', async () => {
+    const path = join(dir, 'missing-dir', 'app.sock')
+    await expect(responder({ listen: path })).rejects.toMatchObject({
+      code: 'ERR_LISTEN',
+      message: `fcgi: cannot listen on ${path}: the directory ${join(dir, 'missing-dir')} does not exist`,
+    })
+  })
+
+  it.each([
+    ['127.0.0.1:99999', 'fcgi: port 99999 in "127.0.0.1:99999" is out of range (0 to 65535)'],
+    ['70000', 'fcgi: port 70000 in "70000" is out of range (0 to 65535)'],
+    ['localhost:http', 'fcgi: cannot parse listen address "localhost:http"'],
+  ])('%s', async (listen, message) => {
+    await expect(responder({ listen })).rejects.toMatchObject({
+      code: 'ERR_USAGE',
+      message: expect.stringContaining(message),
+    })
+  })
+
+  it('fd:N that is not open, not a socket, or not a listening socket', async () => {
+    const error = (listen: string) => responder({ listen }).catch((e: unknown) => (e as Error).message)
+    expect(await error('fd:987')).toBe('fcgi: cannot listen on fd 987: no file descriptor 987 is open')
+    const file = openSync(join(dir, 'plain-file'), 'w')
+    try {
+      expect(await error(`fd:${file}`)).toMatch(
+        new RegExp(`^fcgi: cannot listen on fd ${file}: it is not a socket \\(it is .*plain-file\\)$`),
+      )
+    } finally {
+      closeSync(file)
+    }
+    const server = await responder()
+    const client = createConnection(server.port!)
+    await new Promise((resolve) => client.once('connect', resolve))
+    try {
+      const fd = (client as unknown as { _handle: { fd: number } })._handle.fd
+      expect(await error(`fd:${fd}`)).toContain('it is a connected socket, not a listening one')
+    } finally {
+      client.destroy()
+      await server.close()
+    }
   })
 })
 
