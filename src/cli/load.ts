@@ -1,12 +1,13 @@
 // Loads the app a CLI command runs: a module path whose default export (or `--export NAME`) is the App.
-// TypeScript files load through tsx's programmatic API, since Node 20 cannot strip types itself.
-import { readFileSync, statSync } from 'node:fs'
-import { createRequire } from 'node:module'
-import { dirname, extname, join, resolve } from 'node:path'
+// TypeScript loads through tsx (Node 20 cannot strip types), in an ESM or a CommonJS project alike.
+import { statSync } from 'node:fs'
+import { extname, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import type { App } from '../app.js'
-import { isApp } from '../core/call.js'
+import { isApp, moduleExports } from '../core/call.js'
 import { TsgiError } from '../errors.js'
+import { describeLoadFailure } from './load-errors.js'
+import { findTsImport } from './tsx.js'
 
 const TYPESCRIPT = new Set(['.ts', '.mts', '.cts', '.tsx'])
 
@@ -15,74 +16,66 @@ export interface LoadOptions {
   exportName?: string
   /** Base for a relative path; default process.cwd(). */
   cwd?: string
+  /** The command line that loads the same module with `--export NAME`, for hints (default: none). */
+  withExport?: (name: string) => string
 }
 
-type TsImport = (specifier: string, parent: string) => Promise<Record<string, unknown>>
+type Exports = Record<string, unknown>
 
-/** Imports `path` and returns its app export. Every failure is a TsgiError ERR_LOAD_APP. */
+/** Imports `path` and returns its app export. Every failure is a TsgiError ERR_LOAD_APP saying what to do. */
 export async function loadApp(path: string, options: LoadOptions = {}): Promise<App> {
   const file = resolve(options.cwd ?? process.cwd(), path)
   if (!isFile(file)) throw new TsgiError('ERR_LOAD_APP', `tsgi: app module not found: ${file}`)
-  const module = await importFile(file)
-  const name = options.exportName ?? 'default'
-  if (!(name in module) || module[name] === undefined) {
-    const names = Object.keys(module).filter((key) => module[key] !== undefined)
-    const has = names.length === 0 ? 'it has no exports' : `its exports: ${names.join(', ')}`
-    throw new TsgiError(
-      'ERR_LOAD_APP',
-      `tsgi: ${path} has no ${name === 'default' ? 'default export' : `export "${name}"`} (${has})`,
-    )
-  }
-  const app = module[name]
-  if (!isApp(app)) {
-    throw new TsgiError(
-      'ERR_LOAD_APP',
-      `tsgi: ${name === 'default' ? 'the default export' : `export "${name}"`} of ${path} is not an app ` +
-        `(a function, a class, or an object with a call() method), got ${describe(app)}`,
-    )
-  }
-  return app
+  return pickApp(await importFile(file), path, options)
 }
 
-async function importFile(file: string): Promise<Record<string, unknown>> {
+/** The module's exports; a CommonJS module compiled from `export default` is unwrapped (moduleExports). */
+async function importFile(file: string): Promise<Exports> {
   const url = pathToFileURL(file).href
-  const tsImport = TYPESCRIPT.has(extname(file)) ? await findTsx(file) : undefined
+  const tsImport = TYPESCRIPT.has(extname(file)) ? await findTsImport(file) : undefined
+  let namespace: Exports
   try {
-    return tsImport ? await tsImport(url, import.meta.url) : ((await import(url)) as Record<string, unknown>)
+    namespace = tsImport ? await tsImport(url, import.meta.url) : ((await import(url)) as Exports)
   } catch (error) {
-    const why = error instanceof Error ? error.message : String(error)
-    throw new TsgiError('ERR_LOAD_APP', `tsgi: cannot load ${file}: ${why}`, { cause: error })
+    throw new TsgiError('ERR_LOAD_APP', await describeLoadFailure(file, error), { cause: error })
   }
+  return moduleExports(namespace)
 }
 
-/**
- * tsx's `tsImport`: resolved from tsgi (tsx hoisted next to it, or tsgi's own), else from the app's
- * directory (a global tsgi serving a project that has tsx). ESM build only: its CommonJS twin cannot
- * load once tsx's hooks are registered.
- */
-async function findTsx(file: string): Promise<TsImport> {
-  const candidates = [(): Promise<unknown> => import('tsx/esm/api'), () => importFrom(file, 'tsx', './esm/api')]
-  for (const load of candidates) {
-    try {
-      const api = (await load()) as { tsImport?: TsImport }
-      if (typeof api.tsImport === 'function') return api.tsImport
-    } catch {
-      // Not installed there: try the next place.
-    }
+function pickApp(exports: Exports, path: string, options: LoadOptions): App {
+  const name = options.exportName ?? 'default'
+  const what = name === 'default' ? `the default export of ${path}` : `export "${name}" of ${path}`
+  const value = exports[name]
+  if (isApp(value)) return value
+  const names = Object.keys(exports).filter((key) => exports[key] !== undefined)
+  const why =
+    value === undefined
+      ? `${path} has no ${name === 'default' ? 'default export' : `export "${name}"`}`
+      : `${what} is not an app: it is ${describe(value)}`
+  const lines = [`tsgi: ${why}.`]
+  lines.push(names.length === 0 ? `${path} exports nothing.` : `Its exports: ${names.join(', ')}.`)
+  const apps = names.filter((key) => key !== name && isApp(exports[key]))
+  if (apps.length > 0 && options.withExport !== undefined) {
+    lines.push(`To serve ${apps.length === 1 ? 'it' : 'one of them'}: ${options.withExport(apps[0]!)}`)
+  } else if (apps.length > 0) {
+    lines.push(`Pick the app with --export ${apps[0]}.`)
   }
-  throw new TsgiError(
-    'ERR_LOAD_APP',
-    `tsgi: ${file} is TypeScript, which needs tsx to load: npm install --save-dev tsx (or compile the app to .js)`,
-  )
+  lines.push('An app is a function (environ, startResponse), a class, or an object with a call() method.')
+  throw new TsgiError('ERR_LOAD_APP', lines.join('\n'))
 }
 
-/** Imports the ESM entry `subpath` of package `name` as resolved from `from`'s directory. */
-async function importFrom(from: string, name: string, subpath: string): Promise<unknown> {
-  const manifest = createRequire(from).resolve(`${name}/package.json`)
-  const exports = (JSON.parse(readFileSync(manifest, 'utf8')) as { exports?: Record<string, unknown> }).exports
-  const entry = (exports?.[subpath] as { import?: { default?: unknown } } | undefined)?.import?.default
-  if (typeof entry !== 'string') throw new Error(`${name} has no ESM export ${subpath}`)
-  return import(pathToFileURL(join(dirname(manifest), entry)).href)
+function describe(value: unknown): string {
+  if (value === null) return 'null'
+  if (Array.isArray(value)) return 'an array'
+  if (typeof value === 'object') {
+    const keys = Object.keys(value as object)
+    const kind = (value as object).constructor?.name
+    const prefix = kind && kind !== 'Object' ? `a ${kind} object` : 'an object'
+    return keys.length === 0
+      ? `${prefix} without a call() method`
+      : `${prefix} with keys ${keys.slice(0, 8).join(', ')}`
+  }
+  return typeof value === 'string' ? `the string ${JSON.stringify(value)}` : `a ${typeof value}`
 }
 
 function isFile(path: string): boolean {
@@ -91,10 +84,4 @@ function isFile(path: string): boolean {
   } catch {
     return false
   }
-}
-
-function describe(value: unknown): string {
-  if (value === null) return 'null'
-  if (typeof value === 'object') return `an object without a call() method`
-  return typeof value === 'string' ? `the string ${JSON.stringify(value)}` : `a ${typeof value}`
 }

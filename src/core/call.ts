@@ -20,6 +20,17 @@ export function isApp(value: unknown): value is App {
   return value !== null && typeof value === 'object' && typeof (value as { call?: unknown }).call === 'function'
 }
 
+/**
+ * The exports of an imported module. A CommonJS module seen from ESM has its `module.exports` as
+ * `default`; when that object says it was compiled from an ES module (`__esModule`, as TypeScript and
+ * esbuild write it: a `.ts` app in a project without `"type": "module"`), its own keys are the exports.
+ */
+export function moduleExports(namespace: Record<string, unknown>): Record<string, unknown> {
+  const inner = namespace.default as { __esModule?: unknown } | null | undefined
+  if (inner !== null && typeof inner === 'object' && inner.__esModule === true) return inner as Record<string, unknown>
+  return namespace
+}
+
 // A class (ES `class` syntax, or a constructor whose instances are iterable) must be called with `new`.
 const classCache = new WeakMap<object, boolean>()
 function isClass(fn: AppFunction | AppClass): boolean {

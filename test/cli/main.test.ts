@@ -88,23 +88,66 @@ describe('loading the app', () => {
     expect(await bodyOf(await loadApp(`${fixtures}app.ts`, { exportName: 'Named' }))).toBe('named class app\n')
   })
 
+  it('a .ts module in a project whose package.json says "type": "commonjs" (npm init -y)', async () => {
+    const app = await loadApp('cjs-project/app.ts', { cwd: fixtures })
+    expect(await bodyOf(app, '/z')).toBe('cjs project at /z\n')
+  })
+
   it.each([
-    ['no-app.js', undefined, 'tsgi: no-app.js has no default export (its exports: answer, helper)'],
-    ['app.js', 'missing', 'tsgi: app.js has no export "missing" (its exports: default, other)'],
-    ['not-app.js', undefined, 'the default export of not-app.js is not an app'],
-    ['no-app.js', 'answer', 'export "answer" of no-app.js is not an app'],
+    ['no-app.js', undefined, 'tsgi: no-app.js has no default export.\nIts exports: answer, helper.\n'],
+    ['app.js', 'missing', 'tsgi: app.js has no export "missing".\nIts exports: default, other.\n'],
+    ['not-app.js', undefined, 'tsgi: the default export of not-app.js is not an app: it is the string "just a string"'],
+    ['no-app.js', 'answer', 'tsgi: export "answer" of no-app.js is not an app: it is a number'],
+    [
+      'esm-project/object.js',
+      undefined,
+      'the default export of esm-project/object.js is not an app: it is an object with keys port, host',
+    ],
     ['nothere.js', undefined, `tsgi: app module not found: ${fixtures}nothere.js`],
-    ['broken.js', undefined, 'fixture failed to initialise'],
-  ])('%s (export %s): ERR_LOAD_APP', async (path, exportName, message) => {
+  ])('%s (export %s): ERR_LOAD_APP saying what was found', async (path, exportName, message) => {
     const error = await loadApp(path, { cwd: fixtures, ...(exportName ? { exportName } : {}) }).catch((e: unknown) => e)
     expect(isTsgiError(error, 'ERR_LOAD_APP')).toBe(true)
     expect((error as Error).message).toContain(message)
   })
 
-  it('main reports a load failure with its cause, exit 1', async () => {
+  it('only named exports: the message names them and gives the command that serves the app among them', async () => {
+    const { code, stderr } = await run(['serve', 'esm-project/named.js'])
+    expect(code).toBe(1)
+    // The hint is the command that was run: `npx tsgi` from a project, the checkout's bin, or `tsgi`.
+    expect(stderr).toMatch(/^tsgi: esm-project\/named\.js has no default export\.\nIts exports: handler, version\.\n/)
+    expect(stderr).toMatch(/\nTo serve it: (npx )?tsgi serve esm-project\/named\.js --export handler\n/)
+    expect(await bodyOf(await loadApp('esm-project/named.js', { cwd: fixtures, exportName: 'handler' }))).toBe(
+      'named\n',
+    )
+  })
+
+  it.each([
+    ['esm-project/syntax.js', "Unexpected token '}'"],
+    ['esm-project/syntax.ts', 'Expected "]" but found "}"'],
+  ])('a syntax error in %s shows file:line:column and the line, not the loader', async (path, why) => {
+    const { code, stderr } = await run(['serve', path])
+    expect(code).toBe(1)
+    const [first, line, caret, ...rest] = stderr.split('\n')
+    expect(first).toMatch(new RegExp(`^tsgi: syntax error in ${fixtures}${path}:\\d+:\\d+: `))
+    expect(first).toContain(why)
+    expect(line).toMatch(/^ {2}\d+ \| /)
+    expect(caret).toMatch(/^ {2} +\| +\^$/)
+    expect(rest.join('\n')).not.toMatch(/node:internal|esbuild|tsx/)
+  })
+
+  it("an app that throws while loading: its message and its own frames, not Node's or tsgi's", async () => {
+    const { code, stderr } = await run(['serve', 'esm-project/throws.js'])
+    expect(code).toBe(1)
+    const lines = stderr.trimEnd().split('\n')
+    expect(lines[0]).toBe(`tsgi: cannot load ${fixtures}esm-project/throws.js: no DATABASE_URL in the environment`)
+    expect(lines.slice(1).length).toBeGreaterThan(0)
+    for (const frame of lines.slice(1)) expect(frame).toMatch(/^\s+at .*esm-project\/throws-dep\.js:\d+:\d+\)?$/)
+  })
+
+  it('main reports a load failure in one message, exit 1', async () => {
     const { code, stderr } = await run(['serve', 'broken.js', '--port', '0'])
     expect(code).toBe(1)
-    expect(stderr).toMatch(/^tsgi: cannot load .*broken\.js: fixture failed to initialise\nError: fixture failed/)
+    expect(stderr).toMatch(/^tsgi: cannot load .*broken\.js: fixture failed to initialise\n\s+at .*broken\.js:2:7/)
   })
 })
 
@@ -152,7 +195,7 @@ describe('commands', () => {
   })
 
   it('fastcgi: refuses a public address without --public', async () => {
-    const { code, stderr } = await run(['fastcgi', 'app.js', '--listen', '0.0.0.0:0'])
+    const { code, stderr } = await run(['fastcgi', 'app.js', '--listen', '0.0.0.0:0', '--allow-root'])
     expect(code).toBe(1)
     expect(stderr).toMatch(/refusing to listen on public address 0\.0\.0\.0/)
   })
@@ -160,7 +203,7 @@ describe('commands', () => {
   it('fastcgi: serves over TCP until its signal stops it, then exits 0', async () => {
     const stop = new AbortController()
     let stderr = ''
-    const running = main(['fastcgi', 'app.js', '--listen', '127.0.0.1:0'], {
+    const running = main(['fastcgi', 'app.js', '--listen', '127.0.0.1:0', '--allow-root'], {
       stdout: () => {},
       stderr: (text) => {
         stderr += text
