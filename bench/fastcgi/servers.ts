@@ -75,6 +75,7 @@ export async function startResponder(name: string, app: string, listen: string):
       app,
       '--listen',
       listen,
+      '--allow-root', // the bench may run as root; a deployment passes --user
     ],
     root,
   )

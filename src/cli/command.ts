@@ -1,4 +1,5 @@
 // What a `tsgi` subcommand is (its options and a run()), the I/O it gets, and the helpers they share.
+import { isAbsolute, relative } from 'node:path'
 import type { ParseArgsConfig } from 'node:util'
 import { TsgiError } from '../errors.js'
 
@@ -34,4 +35,33 @@ export function str(value: string | boolean | undefined): string | undefined {
 /** A command-line mistake: printed with a pointer to `tsgi --help`, exit code 1. */
 export function usage(what: string): TsgiError {
   return new TsgiError('ERR_USAGE', `tsgi: ${what}`)
+}
+
+/**
+ * How the user ran tsgi, for hints that must be commands that run: `npx tsgi` for an installed package,
+ * the script's path when it was run as one (a checkout's bin/tsgi.js), else `tsgi`.
+ */
+export function tsgiCommand(script: string | undefined = process.argv[1], cwd = process.cwd()): string {
+  if (script === undefined) return 'tsgi'
+  if (/[/\\]node_modules[/\\]/.test(script)) return 'npx tsgi'
+  if (/[/\\]bin[/\\]tsgi(\.js)?$/.test(script)) {
+    const path = relative(cwd, script)
+    return path.startsWith('..') || isAbsolute(path) ? script : `./${path}`
+  }
+  return 'tsgi'
+}
+
+/** A command line: each argument quoted for a POSIX shell when it needs to be. */
+export function shellLine(args: readonly string[]): string {
+  return args.map((arg) => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", `'\\''`)}'`)).join(' ')
+}
+
+/** The LoadOptions a command passes: export name, base directory, and the hint's command line. */
+export function loadOptions(command: string, appPath: string, values: Values, io: Io) {
+  return {
+    exportName: str(values.export),
+    cwd: io.cwd,
+    withExport: (name: string) =>
+      `${tsgiCommand(undefined, io.cwd)} ${shellLine([command, appPath, '--export', name])}`,
+  }
 }

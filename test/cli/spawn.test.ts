@@ -2,8 +2,9 @@
 // SIGTERM, answering one CGI request, and src/cli/main.ts run directly as a script (`npm run dev`).
 // Children get a clean environment: NODE_EXTRA_CA_CERTS triples node's start-up here.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
-import { readFileSync, statSync } from 'node:fs'
-import { dirname } from 'node:path'
+import { mkdtempSync, readFileSync, statSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
 
@@ -96,6 +97,30 @@ describe('bin/tsgi.js', () => {
     expect(stdout).toBe(
       `Status: 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
     )
+  })
+})
+
+describe('hints are commands that run', () => {
+  it('`tsgi cgi APP` run by hand says how to try it, and that command answers a request', async () => {
+    const { code, stderr } = await run([bin, 'cgi', 'examples/hello.ts'])
+    expect(code).toBe(2)
+    const hint = /to try it: (.*)$/m.exec(stderr)?.[1]
+    expect(hint).toBe('REQUEST_METHOD=GET SERVER_PROTOCOL=HTTP/1.1 ./bin/tsgi.js cgi examples/hello.ts')
+    const tried = spawnSync('sh', ['-c', hint!], { cwd: root, env: cleanEnv, encoding: 'utf8' })
+    expect([tried.status, tried.stdout]).toEqual([
+      0,
+      expect.stringMatching(/^Status: 200 OK\r\n[\s\S]*Hello world!\n$/),
+    ])
+  })
+
+  it('`tsgi build` prints the command that tries the script, and it answers', async () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'tsgi-build-hint-')), 'hello')
+    const { code, stdout } = await run([bin, 'build', 'examples/hello.ts', '--out', out])
+    expect(code).toBe(0)
+    const hint = /^To try it: (.*)$/m.exec(stdout)?.[1]
+    expect(hint).toBe(`REQUEST_METHOD=GET SERVER_PROTOCOL=HTTP/1.1 ${out}`)
+    const tried = spawnSync('sh', ['-c', hint!], { cwd: root, env: cleanEnv, encoding: 'utf8' })
+    expect([tried.status, tried.stdout]).toEqual([0, expect.stringMatching(/Hello world!\n$/)])
   })
 })
 

@@ -3,7 +3,9 @@
 import type { App } from '../../app.js'
 import { TsgiError } from '../../errors.js'
 import { startedAs } from '../../gateways/auto.js'
-import { type Command, EXPORT_OPTION, str } from '../command.js'
+import type { FastcgiOptions } from '../../gateways/fastcgi/options.js'
+import { isRoot } from '../../net/identity.js'
+import { type Command, EXPORT_OPTION, type Io, loadOptions, str, type Values } from '../command.js'
 import { loadApp } from '../load.js'
 
 export const fastcgiCommand: Command = {
@@ -11,6 +13,10 @@ export const fastcgiCommand: Command = {
     ...EXPORT_OPTION,
     listen: { type: 'string' },
     'socket-mode': { type: 'string' },
+    'socket-owner': { type: 'string' },
+    user: { type: 'string' },
+    'allow-root': { type: 'boolean' },
+    'pid-file': { type: 'string' },
     public: { type: 'boolean' },
     multiplex: { type: 'boolean' },
     'max-body': { type: 'string' },
@@ -18,56 +24,62 @@ export const fastcgiCommand: Command = {
   async run(appPath, values, io) {
     // Loaded before the app: in the CGI fallback it must scrub HTTP_PROXY first (httpoxy, S-01).
     if (values.listen === undefined) await import('../../gateways/cgi/run.js')
-    const app = await loadApp(appPath, { exportName: str(values.export), cwd: io.cwd })
-    const options = {
-      listen: str(values.listen),
-      socketMode: str(values['socket-mode']),
-      public: values.public === true,
-      multiplex: values.multiplex === true,
-      maxBody: str(values['max-body']),
-    }
-    return fastcgiUntilStopped(app, options, io)
+    const options = responderOptions(values, io) // option mistakes fail before the app loads
+    const app = await loadApp(appPath, loadOptions('fastcgi', appPath, values, io))
+    return fastcgiUntilStopped(app, options, values['allow-root'] === true, io)
   },
 }
 
-export interface FastcgiCommandOptions {
-  listen: string | undefined
-  socketMode: string | undefined
-  public: boolean
-  multiplex: boolean
-  maxBody: string | undefined
-}
-
-interface Io {
-  stderr: (text: string) => void
-  signal?: AbortSignal
-}
-
-export async function fastcgiUntilStopped(app: App, options: FastcgiCommandOptions, io: Io): Promise<number> {
-  let listen = options.listen
-  if (listen === undefined) {
-    const how = startedAs()
-    if (how === 'fastcgi') listen = 'fd:0'
-    else if (how === 'cgi') {
-      const { runCgi } = await import('../../gateways/cgi/run.js')
-      return runCgi(app)
-    } else {
-      throw new TsgiError(
-        'ERR_USAGE',
-        'fastcgi: fd 0 is not a listening socket and this is no CGI request: pass --listen 127.0.0.1:9000 or --listen /path/app.sock',
-      )
-    }
-  }
-  const { serveFastcgi } = await import('../../gateways/fastcgi/responder.js')
-  const server = await serveFastcgi(app, {
-    listen,
-    allowPublic: options.public,
-    multiplex: options.multiplex,
+/** The responder's options from the command line, checked. */
+function responderOptions(values: Values, io: Io): FastcgiOptions {
+  const options: FastcgiOptions = {
+    allowPublic: values.public === true,
+    multiplex: values.multiplex === true,
     handleSignals: true,
     log: (message) => io.stderr(message.endsWith('\n') ? message : `${message}\n`),
-    ...(options.socketMode !== undefined ? { socketMode: parseMode(options.socketMode) } : {}),
-    ...(options.maxBody !== undefined ? { maxBodyBytes: parseBytes(options.maxBody) } : {}),
-  })
+  }
+  const listen = str(values.listen)
+  if (listen !== undefined) options.listen = listen
+  const mode = str(values['socket-mode'])
+  if (mode !== undefined) options.socketMode = parseMode(mode)
+  const maxBody = str(values['max-body'])
+  if (maxBody !== undefined) options.maxBodyBytes = parseBytes(maxBody)
+  for (const [flag, key] of [
+    ['socket-owner', 'socketOwner'],
+    ['user', 'user'],
+    ['pid-file', 'pidFile'],
+  ] as const) {
+    const value = str(values[flag])
+    if (value !== undefined) options[key] = value
+  }
+  return options
+}
+
+export async function fastcgiUntilStopped(
+  app: App,
+  options: FastcgiOptions,
+  allowRoot: boolean,
+  io: Pick<Io, 'stderr' | 'signal'>,
+): Promise<number> {
+  if (options.listen === undefined) {
+    const how = startedAs()
+    if (how === 'cgi') {
+      const { runCgi } = await import('../../gateways/cgi/run.js')
+      return runCgi(app)
+    }
+    if (how === 'shell') {
+      const what = 'fd 0 is not a listening socket and this is no CGI request'
+      throw new TsgiError('ERR_USAGE', `fastcgi: ${what}: pass --listen 127.0.0.1:9000 or --listen /path/app.sock`)
+    }
+    options.listen = 'fd:0'
+  }
+  // PHP-FPM's rule: a responder never keeps serving as root unless told to.
+  if (isRoot() && options.user === undefined && !allowRoot) {
+    const how = 'pass --user USER[:GROUP] to serve as that user once listening, or --allow-root'
+    throw new TsgiError('ERR_USAGE', `fastcgi: refusing to serve as root: ${how}`)
+  }
+  const { serveFastcgi } = await import('../../gateways/fastcgi/responder.js')
+  const server = await serveFastcgi(app, options)
   io.stderr(`tsgi: FastCGI responder on ${server.address} (pid ${process.pid})\n`)
   io.signal?.addEventListener('abort', () => void server.close())
   if (io.signal?.aborted) void server.close()
@@ -78,7 +90,7 @@ export async function fastcgiUntilStopped(app: App, options: FastcgiCommandOptio
 function parseMode(text: string): number {
   if (!/^0?[0-7]{3}$/.test(text))
     throw new TsgiError('ERR_USAGE', `--socket-mode must be octal like 0660, got ${JSON.stringify(text)}`)
-  return parseInt(text, 8)
+  return Number.parseInt(text, 8)
 }
 
 function parseBytes(text: string): number {

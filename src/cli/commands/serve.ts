@@ -2,14 +2,14 @@
 // gracefully; a second one cuts the connections still open.
 import type { App } from '../../app.js'
 import { serve } from '../../gateways/http/index.js'
-import { type Command, EXPORT_OPTION, str, usage } from '../command.js'
+import { type Command, EXPORT_OPTION, loadOptions, str, usage } from '../command.js'
 import { loadApp } from '../load.js'
 
 export const serveCommand: Command = {
   options: { ...EXPORT_OPTION, host: { type: 'string' }, port: { type: 'string' } },
   async run(appPath, values, io) {
     const port = parsePort(values.port)
-    const app = await loadApp(appPath, { exportName: str(values.export), cwd: io.cwd })
+    const app = await loadApp(appPath, loadOptions('serve', appPath, values, io))
     return serveUntilStopped(app, { host: str(values.host) ?? '127.0.0.1', port, appPath }, io)
   },
 }

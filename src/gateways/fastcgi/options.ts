@@ -8,6 +8,12 @@ export interface FastcgiOptions {
   listen?: string | ListenSpec
   /** Unix socket permissions (default 0o600, as spawn-fcgi -M 0600). */
   socketMode?: number
+  /** `USER[:GROUP]` owning the Unix socket (PHP-FPM's listen.owner/listen.group); needs root. */
+  socketOwner?: string
+  /** `USER[:GROUP]` to serve as once listening: root privileges are dropped for good (PHP-FPM's user/group). */
+  user?: string
+  /** A file to write the responder's pid to once it listens; removed when it stops (if it still may). */
+  pidFile?: string
   /** Allow a non-loopback TCP address (S-16). */
   allowPublic?: boolean
   /** Serve several requests at once on one connection (FCGI_MPXS_CONNS=1). Default false: no real server multiplexes. */
@@ -53,7 +59,15 @@ export interface FastcgiOptions {
 }
 
 export interface ResolvedOptions
-  extends Required<Omit<FastcgiOptions, 'listen' | 'limits' | 'allowedAddresses' | 'roles' | 'log'>> {
+  extends Required<
+    Omit<
+      FastcgiOptions,
+      'listen' | 'limits' | 'allowedAddresses' | 'roles' | 'log' | 'socketOwner' | 'user' | 'pidFile'
+    >
+  > {
+  socketOwner: string | undefined
+  user: string | undefined
+  pidFile: string | undefined
   limits: Partial<Limits>
   allowedAddresses: string | undefined
   roles: FastcgiRole[]
@@ -63,6 +77,9 @@ export interface ResolvedOptions
 export function resolveOptions(options: FastcgiOptions): ResolvedOptions {
   return {
     socketMode: options.socketMode ?? 0o600,
+    socketOwner: options.socketOwner,
+    user: options.user,
+    pidFile: options.pidFile,
     allowPublic: options.allowPublic ?? false,
     multiplex: options.multiplex ?? false,
     maxRequestsPerConnection: options.maxRequestsPerConnection ?? 64,

@@ -4,14 +4,8 @@ import { type AddressInfo, createServer, type Server, type Socket } from 'node:n
 import type { App } from '../../app.js'
 import { isApp } from '../../core/call.js'
 import { TsgiError } from '../../errors.js'
-import {
-  isListeningSocket,
-  type ListenSpec,
-  listenOn,
-  parseAllowList,
-  parseListen,
-  peerAllowed,
-} from '../../net/listen.js'
+import { isListeningSocket, type ListenSpec, parseAllowList, parseListen, peerAllowed } from '../../net/listen.js'
+import { openListener } from './listener.js'
 import { type FastcgiOptions, resolveOptions } from './options.js'
 import { ResponderConnection } from './responder-connection.js'
 
@@ -59,7 +53,7 @@ export async function serveFastcgi(app: App, options: FastcgiOptions = {}): Prom
   })
   server.maxConnections = opts.maxConnections
 
-  const cleanup = await listenOn(server, spec, { mode: opts.socketMode, allowPublic: opts.allowPublic })
+  const cleanup = await openListener(server, spec, opts)
   let closing: Promise<void> | undefined
   let finishClose: () => void = () => {}
   let resolveClosed!: () => void

@@ -38,7 +38,7 @@ describe('tsgi fastcgi on an inherited fd 0', () => {
   it('serves, and on SIGTERM finishes the request in flight, refuses new ones and exits 0', async () => {
     const { module } = await bundles()
     const { child, address, stderr } = await spawnOnFd0(
-      [process.execPath, join(ROOT, 'bin/tsgi.js'), 'fastcgi', module],
+      [process.execPath, join(ROOT, 'bin/tsgi.js'), 'fastcgi', module, '--allow-root'],
       fromSource(),
     )
     const client = new FastcgiClient({ address })
@@ -64,7 +64,7 @@ describe('tsgi fastcgi on an inherited fd 0', () => {
   it('F-30: SIGINT stops it like SIGTERM: the request in flight finishes, then exit 0', async () => {
     const { module } = await bundles()
     const { child, address, stderr } = await spawnOnFd0(
-      [process.execPath, join(ROOT, 'bin/tsgi.js'), 'fastcgi', module],
+      [process.execPath, join(ROOT, 'bin/tsgi.js'), 'fastcgi', module, '--allow-root'],
       fromSource(),
     )
     const client = new FastcgiClient({ address })
