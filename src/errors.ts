@@ -38,6 +38,7 @@ export type ErrorCode =
   | 'ERR_TIMEOUT'
   | 'ERR_LISTEN'
   | 'ERR_LOAD_APP'
+  | 'ERR_BUILD'
   | 'ERR_USAGE'
 
 export interface TsgiErrorOptions {

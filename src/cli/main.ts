@@ -16,6 +16,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   serve: async () => (await import('./commands/serve.js')).serveCommand,
   cgi: async () => (await import('./commands/cgi.js')).cgiCommand,
   fastcgi: async () => (await import('./commands/fastcgi.js')).fastcgiCommand,
+  build: async () => (await import('./commands/build.js')).buildCommand,
 }
 
 /** Runs the command line `argv` (without node and the script); resolves to the exit code. */
@@ -80,10 +81,7 @@ function parse(args: string[], command: Command): { values: Values; positionals:
 
 function describeFailure(error: unknown): string {
   if (isTsgiError(error, 'ERR_USAGE')) return `${error.message}\nRun \`tsgi --help\` for usage.\n`
-  if (isTsgiError(error, 'ERR_LOAD_APP') && error.cause instanceof Error && error.cause.stack) {
-    // The app module's own failure (a syntax error, a throwing import): its stack says where.
-    return `${error.message}\n${error.cause.stack}\n`
-  }
+  // A load failure's message already holds what to act on (the source line, the app's frames).
   if (isTsgiError(error)) return `${error.message}\n`
   return `tsgi: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`
 }

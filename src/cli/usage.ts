@@ -10,6 +10,7 @@ Commands:
   fastcgi APP    run APP as a resident FastCGI responder until SIGTERM; without --listen it uses
                  the listening socket on fd 0 (mod_fcgid, spawn-fcgi, lighttpd), or answers one
                  CGI request when started as a CGI script
+  build APP      write APP as one executable CGI script (--out FILE): a bundle Node starts fastest
 
 APP is a module path. Its default export is the app, or the export named by --export.
 .ts, .mts and .cts files are loaded through tsx (npm install --save-dev tsx).
@@ -22,15 +23,22 @@ Options:
                  default: on when the script name starts with nph-
   --listen ADDR  fastcgi: HOST:PORT, a Unix socket path, or fd:0
   --socket-mode MODE  fastcgi: permissions of a Unix socket (default 0600)
+  --socket-owner USER[:GROUP]  fastcgi: owner of a Unix socket, e.g. tsgi:www-data with --socket-mode 0660
+                 so that the web server's user can connect and nobody else (needs root)
+  --user USER[:GROUP]  fastcgi: once listening, drop root and serve as this user
+  --allow-root   fastcgi: keep serving as root (refused otherwise)
+  --pid-file FILE  fastcgi: write the responder's pid there
   --public       fastcgi: allow a non-loopback TCP address
   --multiplex    fastcgi: serve several requests at once on one connection
   --max-body SIZE  fastcgi: largest request body (e.g. 10m); bigger ones get 413
+  -o, --out FILE  build: the CGI script to write (needs esbuild: npm install --save-dev esbuild)
   -h, --help     show this help
   -v, --version  print the version
 
 Examples:
   tsgi serve app.ts --port 8080
+  tsgi build app.ts --out cgi-bin/app
   tsgi cgi dist/app.js --export handler
   tsgi fastcgi app.ts --listen 127.0.0.1:9000
-  spawn-fcgi -n -s /run/app.sock -M 0600 -- /usr/bin/node bin/tsgi.js fastcgi dist/app.js
+  tsgi fastcgi app.js --listen /run/tsgi/app.sock --socket-owner tsgi:www-data --socket-mode 0660 --user tsgi
 `

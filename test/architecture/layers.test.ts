@@ -17,7 +17,7 @@ const LAYERS: Array<[rank: number, prefixes: string[]]> = [
   [2, ['protocol/']],
   [3, ['net/']],
   [4, ['gateways/', 'hosts/', 'bridges/', 'middleware/']],
-  [5, ['front/', 'pm/', 'bench/']],
+  [5, ['front/', 'pm/', 'bench/', 'build/']],
   [6, ['cli/']],
   // The package's root entry re-exports from below and is imported by nothing in src/.
   [7, ['index.ts']],

@@ -10,4 +10,4 @@ export {
   urlSchemeOf,
 } from '../../protocol/cgi/environ.js'
 export { allowsBody, type CgiHeadOptions, encodeLatin1, formatCgiHead } from '../../protocol/cgi/head.js'
-export { type CgiOptions, runCgi } from './run.js'
+export { type CgiOptions, runCgi, runCgiExport } from './run.js'

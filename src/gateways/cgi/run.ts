@@ -2,6 +2,7 @@
 // The only reader of process.env and stdin in CGI mode; environ and head come from the shared pure builders.
 import type { Readable, Writable } from 'node:stream'
 import type { App, Environ, ErrorStream } from '../../app.js'
+import { isApp, moduleExports } from '../../core/call.js'
 import { type RunOptions, runApp } from '../../core/engine.js'
 import { reasonPhrase } from '../../core/http.js'
 import { BodyInput } from '../../core/input.js'
@@ -23,6 +24,8 @@ export interface CgiOptions {
   nph?: boolean
   /** The script path for the NPH default and the usage line; default process.argv[1]. */
   scriptPath?: string
+  /** The command that runs this script, for the hint printed when it is run by hand; default scriptPath. */
+  command?: string
   /** Largest request body accepted (ERR_BODY_TOO_LARGE, 413); default unlimited. */
   bodyLimit?: number
   /** Passed to the engine. */
@@ -56,6 +59,20 @@ export async function runCgi(app: App, options: CgiOptions = {}): Promise<number
   return code
 }
 
+/**
+ * Serves one CGI request with the app exported as `exportName` by an imported module (what a `tsgi build`
+ * script runs). A module without that app still answers: a 500, the reason on stderr, exit code 1.
+ */
+export function runCgiExport(namespace: Record<string, unknown>, exportName: string, label: string): Promise<number> {
+  const app = moduleExports(namespace)[exportName]
+  if (isApp(app)) return runCgi(app)
+  const what = exportName === 'default' ? 'the default export' : `export "${exportName}"`
+  lazyStderr(undefined).write(`cgi: ${what} of ${label} is not an app (got ${typeof app})\n`)
+  if (process.env.REQUEST_METHOD !== undefined) writeError(undefined, 500)
+  process.exitCode = 1
+  return Promise.resolve(1)
+}
+
 async function serve(app: App, options: CgiOptions, stderr: ErrorStream): Promise<number> {
   let env = options.env
   if (env === undefined) {
@@ -66,7 +83,7 @@ async function serve(app: App, options: CgiOptions, stderr: ErrorStream): Promis
   if (!env.REQUEST_METHOD) {
     // Run by hand: one line saying what this is and how to try it.
     stderr.write(
-      `cgi: ${scriptPath} is a CGI script (RFC 3875) for a web server; to try it: REQUEST_METHOD=GET SERVER_PROTOCOL=HTTP/1.1 ${scriptPath}\n`,
+      `cgi: ${scriptPath} is a CGI script (RFC 3875) for a web server; to try it: REQUEST_METHOD=GET SERVER_PROTOCOL=HTTP/1.1 ${options.command ?? scriptPath}\n`,
     )
     return 2
   }

@@ -1,0 +1,23 @@
+// `tsgi build APP --out FILE`: the app as one executable CGI script (a bundle with a node shebang).
+import { relative } from 'node:path'
+import { buildCgiScript } from '../../build/cgi-script.js'
+import { type Command, EXPORT_OPTION, shellLine, str, tsgiCommand, usage } from '../command.js'
+
+export const buildCommand: Command = {
+  options: { ...EXPORT_OPTION, out: { type: 'string', short: 'o' } },
+  async run(appPath, values, io) {
+    const out = str(values.out)
+    if (out === undefined) throw usage('build needs --out FILE, the CGI script to write (e.g. --out cgi-bin/app)')
+    const withExport = (name: string): string =>
+      `${tsgiCommand(undefined, io.cwd)} ${shellLine(['build', appPath, '--out', out, '--export', name])}`
+    const result = await buildCgiScript({ app: appPath, out, exportName: str(values.export), cwd: io.cwd, withExport })
+    const near = relative(io.cwd, result.out)
+    const path = near === '' || near.startsWith('..') ? result.out : near
+    const kind = result.format === 'cjs' ? 'CommonJS' : 'ES module'
+    io.stdout(`tsgi: built ${path} (${(result.bytes / 1024).toFixed(0)} KiB, one ${kind} file, mode 0755)\n`)
+    for (const note of result.notes) io.stderr(`tsgi build: note: ${note}\n`)
+    const script = path.startsWith('/') || path.startsWith('.') ? path : `./${path}`
+    io.stdout(`To try it: REQUEST_METHOD=GET SERVER_PROTOCOL=HTTP/1.1 ${shellLine([script])}\n`)
+    return 0
+  },
+}
