@@ -102,6 +102,22 @@ export function serverDir(path: string): string {
   return path
 }
 
+/**
+ * The responder's socket directory, as the README sets up /run/tsgi: owned by the service user, so it can
+ * remove its socket when it stops, and searchable by the web servers' group www-data (0750).
+ */
+export function socketDir(path: string): string {
+  mkdirSync(path, { recursive: true, mode: 0o750 })
+  chmodSync(path, 0o750)
+  const web = serverUser()
+  if (web !== undefined) {
+    serviceUser()
+    const tsgi = readFileSync('/etc/passwd', 'utf8').match(/^tsgi:[^:]*:(\d+):/m)
+    chownSync(path, Number(tsgi?.[1]), web.gid)
+  }
+  return path
+}
+
 export function removeRunDir(dir: string): void {
   if (process.env.TSGI_KEEP_RUNDIR === '1') {
     console.log(`integration: kept ${dir}`)
@@ -264,13 +280,28 @@ export function staleBuildWarning(): string | undefined {
     : undefined
 }
 
-/** Starts `node bin/tsgi.js fastcgi APP --listen <listen>` as the servers' user. */
+/**
+ * Starts `bin/tsgi.js fastcgi APP --listen <listen>` as the examples say: as root, it drops to the service
+ * user `tsgi` once listening, and a Unix socket is tsgi:www-data 0660 (the web servers' workers run as
+ * www-data). Not as root: as the current user, with no options.
+ */
 export function startResponder(name: string, listen: string, cwd: string): Proc {
-  const user = serverUser()
-  return new Proc(name, process.execPath, [join(ROOT, 'bin/tsgi.js'), 'fastcgi', APP, '--listen', listen], {
-    cwd,
-    ...(user === undefined ? {} : { uid: user.uid, gid: user.gid }),
-  })
+  const asRoot = serverUser() !== undefined
+  if (asRoot) serviceUser()
+  const owner = listen.startsWith('/') ? ['--socket-owner', 'tsgi:www-data', '--socket-mode', '0660'] : []
+  const args = ['fastcgi', APP, '--listen', listen, ...(asRoot ? [...owner, '--user', 'tsgi'] : [])]
+  // The command itself, as a user runs it: its shebang gives node the V8 flags.
+  return new Proc(name, join(ROOT, 'bin/tsgi.js'), args, { cwd })
+}
+
+/** The service user the examples drop to; .ci/run creates it (useradd --system tsgi). */
+export function serviceUser(): void {
+  if (
+    !readFileSync('/etc/passwd', 'utf8')
+      .split('\n')
+      .some((line) => line.startsWith('tsgi:'))
+  )
+    throw new Error('integration: running as root needs a `tsgi` service user: useradd --system tsgi')
 }
 
 /** The tail of a log file, for failure messages. */

@@ -7,6 +7,8 @@ import { APACHE_MODULES, APP, findBinary, freePort, Proc, ROOT, render, waitForL
 /** Values for the example files' placeholders that every server shares. */
 export interface Shared {
   RUNDIR: string
+  /** The responder's socket directory: its user's, searchable by the web servers' group (0750). */
+  SOCKDIR: string
   DOCROOT: string
   CGI_BIN: string
   FCGI_PORT: string
@@ -21,7 +23,7 @@ export interface Server {
 }
 
 function vars(shared: Shared, port: number): Record<string, string> {
-  return { ...shared, ROOT, APP, PORT: String(port), MODULES: APACHE_MODULES }
+  return { ...shared, TSGI: join(ROOT, 'bin/tsgi.js'), APP, PORT: String(port), MODULES: APACHE_MODULES }
 }
 
 async function launch(name: string, port: number, binary: string, args: string[], logs: string[]): Promise<Server> {

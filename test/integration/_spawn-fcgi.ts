@@ -79,7 +79,7 @@ export function defineSpawnFcgi(runDir: () => string): void {
       responder = new Proc(
         'spawn-fcgi',
         findBinary('spawn-fcgi') ?? 'spawn-fcgi',
-        ['-n', '-s', socket(), '-M', '0600', '--', process.execPath, join(ROOT, 'bin/tsgi.js'), 'fastcgi', APP],
+        ['-n', '-s', socket(), '-M', '0600', '--', join(ROOT, 'bin/tsgi.js'), 'fastcgi', APP],
         { env: CLEAN_ENV, cwd: runDir(), ...(user === undefined ? {} : { uid: user.uid, gid: user.gid }) },
       )
       await waitForListen(socket(), responder)

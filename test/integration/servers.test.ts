@@ -21,6 +21,7 @@ import {
   serverDir,
   skipMessage,
   sleep,
+  socketDir,
   staleBuildWarning,
   startResponder,
   tail,
@@ -61,11 +62,12 @@ const FCGID_MAX_REQUESTS = Number(
   /^FcgidMaxRequestsPerProcess (\d+)/m.exec(readFileSync(join(ROOT, 'apache.conf.example'), 'utf8'))?.[1],
 )
 
-const shared: Shared = { RUNDIR: '', DOCROOT: '', CGI_BIN: '', FCGI_PORT: '' }
+const shared: Shared = { RUNDIR: '', SOCKDIR: '', DOCROOT: '', CGI_BIN: '', FCGI_PORT: '' }
 const responders: Proc[] = []
 
 beforeAll(async () => {
   shared.RUNDIR = serverDir(makeRunDir())
+  shared.SOCKDIR = socketDir(join(shared.RUNDIR, 'tsgi'))
   shared.DOCROOT = join(shared.RUNDIR, 'htdocs')
   shared.CGI_BIN = join(shared.RUNDIR, 'cgi-bin')
   shared.FCGI_PORT = String(await freePort())
@@ -75,11 +77,11 @@ beforeAll(async () => {
   await buildCgiBin(shared.CGI_BIN)
   // The resident responders the proxy paths talk to (mod_fcgid and lighttpd's bin-path start their own).
   const tcp = startResponder('responder (TCP)', `127.0.0.1:${shared.FCGI_PORT}`, shared.RUNDIR)
-  const uds = startResponder('responder (Unix socket)', join(shared.RUNDIR, 'tsgi.sock'), shared.RUNDIR)
+  const uds = startResponder('responder (Unix socket)', join(shared.SOCKDIR, 'tsgi.sock'), shared.RUNDIR)
   responders.push(tcp, uds)
   await Promise.all([
     waitForListen(Number(shared.FCGI_PORT), tcp),
-    waitForListen(join(shared.RUNDIR, 'tsgi.sock'), uds),
+    waitForListen(join(shared.SOCKDIR, 'tsgi.sock'), uds),
   ])
 })
 
@@ -458,6 +460,6 @@ describe('the resident responders', () => {
   registerCheck(spec, 'SIGTERM: exit 0 and the socket file is gone', async () => {
     const codes = await Promise.all(responders.map((proc) => proc.stop()))
     expect(codes, responders.map((p) => p.output).join('\n')).toEqual([0, 0])
-    expect(existsSync(join(shared.RUNDIR, 'tsgi.sock'))).toBe(false)
+    expect(existsSync(join(shared.SOCKDIR, 'tsgi.sock'))).toBe(false)
   })
 })
