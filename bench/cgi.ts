@@ -1,9 +1,12 @@
-// `npm run bench:cgi`: wall time per CGI request of the compiled cgi-bin/hello against a bare CommonJS
-// hello printing the same bytes, `node -e ''` and the tsx variant. Interleaved rounds, clean environment.
-// Knobs: ROUNDS (default 60), TSX_ROUNDS (default 10). Target: compiled <= 1.10x bare.
+// `npm run bench:cgi`: wall time per CGI request of the compiled cgi-bin/hello and of `tsgi build` scripts
+// (CommonJS, and ES module for a "type": "module" package) against a bare CommonJS hello printing the same
+// bytes, `node -e ''` and the tsx variant. Interleaved rounds, clean environment.
+// Knobs: ROUNDS (default 60), TSX_ROUNDS (default 10). Targets: compiled <= 1.10x bare, tsgi build <= 1.05x.
 import { spawnSync } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
+import { buildCgiScript } from '../src/build/cgi-script.js'
 
 const root = resolve(import.meta.dirname, '..')
 const rounds = Number(process.env.ROUNDS ?? 60)
@@ -44,6 +47,19 @@ const bareFd: Variant = {
 }
 const empty: Variant = { name: "node -e ''", command: [node, '-e', ''], times: [] }
 const tsx: Variant = { name: 'tsx cgi-bin/hello-tsx', command: [join(root, 'cgi-bin/hello-tsx')], times: [] }
+const built: Variant = { name: 'tsgi build examples/hello.ts (CommonJS)', command: [], times: [] }
+const builtEsm: Variant = { name: 'tsgi build, in a "type": "module" package', command: [], times: [] }
+
+/** `tsgi build` of the hello example, as a user gets it: in a plain directory and in an ES module package. */
+async function buildScripts(dir: string): Promise<void> {
+  const app = join(root, 'examples/hello.ts')
+  await buildCgiScript({ app, out: join(dir, 'cjs', 'hello') })
+  mkdirSync(join(dir, 'esm'), { recursive: true })
+  writeFileSync(join(dir, 'esm', 'package.json'), '{ "type": "module" }\n')
+  await buildCgiScript({ app, out: join(dir, 'esm', 'hello') })
+  built.command = [node, join(dir, 'cjs', 'hello')]
+  builtEsm.command = [node, join(dir, 'esm', 'hello')]
+}
 
 /** One spawn, timed from spawn to exit; returns the child's stdout. */
 function once(variant: Variant): Buffer {
@@ -60,9 +76,19 @@ function median(values: number[]): number {
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
 }
 
-function main(): void {
+async function main(): Promise<void> {
   if (!existsSync(join(root, 'cgi-bin/dist/hello.cjs')))
     throw new Error('cgi-bin/dist/hello.cjs is missing: run `npm run build`')
+  const dir = mkdtempSync(join(tmpdir(), 'tsgi-bench-cgi-'))
+  try {
+    await buildScripts(dir)
+    measure()
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+function measure(): void {
   const expected = once(bare)
   const got = once(compiled)
   if (!got.equals(expected))
@@ -70,14 +96,20 @@ function main(): void {
       `cgi-bin/hello printed ${JSON.stringify(got.toString('latin1'))}, bare printed ${JSON.stringify(expected.toString('latin1'))}`,
     )
   if (!once(bareFd).equals(expected)) throw new Error('bare-hello-fd.cjs printed other bytes than bare-hello.cjs')
-  for (const variant of [compiled, bare, bareFd, empty]) variant.times.length = 0 // warm-up runs do not count
+  for (const variant of [built, builtEsm]) {
+    if (!once(variant).equals(expected)) throw new Error(`${variant.name} printed other bytes than bare-hello.cjs`)
+  }
+  const all = [compiled, built, builtEsm, bare, bareFd, empty]
+  for (const variant of all) variant.times.length = 0 // warm-up runs do not count
 
   const pairRatios: number[] = []
+  const builtRatios: number[] = []
   for (let round = 0; round < rounds; round++) {
     // Alternate the order so drift and cache effects hit every variant alike.
-    const order = round % 2 === 0 ? [compiled, bare, bareFd, empty] : [empty, bareFd, bare, compiled]
+    const order = round % 2 === 0 ? all : [...all].reverse()
     for (const variant of order) once(variant)
     pairRatios.push(compiled.times.at(-1)! / bare.times.at(-1)!)
+    builtRatios.push(built.times.at(-1)! / bare.times.at(-1)!)
   }
   for (let round = 0; round < tsxRounds; round++) {
     once(tsx)
@@ -88,7 +120,7 @@ function main(): void {
   console.log(
     `CGI hello, wall time per request (spawn to exit), ${rounds} interleaved rounds (tsx: ${tsxRounds}), node ${process.version}`,
   )
-  for (const variant of [empty, bareFd, bare, compiled, tsx]) {
+  for (const variant of [empty, bareFd, bare, compiled, built, builtEsm, tsx]) {
     const m = median(variant.times)
     console.log(
       `  ${variant.name.padEnd(42)} median ${m.toFixed(1).padStart(6)} ms  min ${Math.min(...variant.times)
@@ -103,6 +135,10 @@ function main(): void {
   console.log(
     `  compiled / bare: ratio of medians ${(median(compiled.times) / bareMedian).toFixed(3)}, median of paired ratios ${ratio.toFixed(3)} (target <= 1.10: ${ratio <= 1.1 ? 'met' : 'NOT met'})`,
   )
+  const builtRatio = median(builtRatios)
+  console.log(
+    `  tsgi build / bare: median of paired ratios ${builtRatio.toFixed(3)} (target <= 1.05: ${builtRatio <= 1.05 ? 'met' : 'NOT met'}); ES module form: ${(median(builtEsm.times) / bareMedian).toFixed(3)}x`,
+  )
 }
 
-main()
+await main()

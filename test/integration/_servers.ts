@@ -22,8 +22,11 @@ export interface Server {
   stop(): Promise<number | null>
 }
 
-function vars(shared: Shared, port: number): Record<string, string> {
-  return { ...shared, TSGI: join(ROOT, 'bin/tsgi.js'), APP, PORT: String(port), MODULES: APACHE_MODULES }
+/** Placeholders a test may set itself: the tsgi command and the app (default: this checkout's). */
+export type Overrides = Partial<Record<'TSGI' | 'APP', string>>
+
+function vars(shared: Shared, port: number, overrides: Overrides): Record<string, string> {
+  return { ...shared, TSGI: join(ROOT, 'bin/tsgi.js'), APP, ...overrides, PORT: String(port), MODULES: APACHE_MODULES }
 }
 
 async function launch(name: string, port: number, binary: string, args: string[], logs: string[]): Promise<Server> {
@@ -39,22 +42,34 @@ async function launch(name: string, port: number, binary: string, args: string[]
   return { name, proc, port, logs, stop: () => proc.stop() }
 }
 
-export async function startApache(shared: Shared): Promise<Server> {
+export async function startApache(shared: Shared, overrides: Overrides = {}): Promise<Server> {
   const port = await freePort()
-  const conf = render(join(ROOT, 'apache.conf.example'), vars(shared, port), join(shared.RUNDIR, 'apache.conf'))
+  const conf = render(
+    join(ROOT, 'apache.conf.example'),
+    vars(shared, port, overrides),
+    join(shared.RUNDIR, 'apache.conf'),
+  )
   return launch('apache2', port, 'apache2', ['-DFOREGROUND', '-f', conf], [join(shared.RUNDIR, 'apache-error.log')])
 }
 
-export async function startNginx(shared: Shared): Promise<Server> {
+export async function startNginx(shared: Shared, overrides: Overrides = {}): Promise<Server> {
   const port = await freePort()
-  const conf = render(join(ROOT, 'examples/nginx.conf'), vars(shared, port), join(shared.RUNDIR, 'nginx.conf'))
+  const conf = render(
+    join(ROOT, 'examples/nginx.conf'),
+    vars(shared, port, overrides),
+    join(shared.RUNDIR, 'nginx.conf'),
+  )
   const log = join(shared.RUNDIR, 'nginx-error.log')
   return launch('nginx', port, 'nginx', ['-p', `${shared.RUNDIR}/`, '-e', log, '-c', conf, '-g', 'daemon off;'], [log])
 }
 
-export async function startLighttpd(shared: Shared): Promise<Server> {
+export async function startLighttpd(shared: Shared, overrides: Overrides = {}): Promise<Server> {
   const port = await freePort()
-  const conf = render(join(ROOT, 'examples/lighttpd.conf'), vars(shared, port), join(shared.RUNDIR, 'lighttpd.conf'))
+  const conf = render(
+    join(ROOT, 'examples/lighttpd.conf'),
+    vars(shared, port, overrides),
+    join(shared.RUNDIR, 'lighttpd.conf'),
+  )
   const logs = [join(shared.RUNDIR, 'lighttpd-error.log'), join(shared.RUNDIR, 'lighttpd-breakage.log')]
   return launch('lighttpd', port, 'lighttpd', ['-D', '-f', conf], logs)
 }
