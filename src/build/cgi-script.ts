@@ -5,6 +5,8 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, w
 import { createRequire } from 'node:module'
 import { basename, dirname, join, relative, resolve } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
+import type { Shape } from '../bridges/shape.js'
+import type { MountOptions } from '../bridges/url.js'
 import { TsgiError } from '../errors.js'
 
 export interface BuildOptions {
@@ -18,6 +20,10 @@ export interface BuildOptions {
   cwd?: string
   /** The command line that builds with `--export NAME`, for the hint of a missing export. */
   withExport?: (name: string) => string
+  /** What kind of app it is; default: told at run time by what the export looks like. */
+  shape?: Shape
+  /** For Fetch and Node apps: hand them the path below SCRIPT_NAME. */
+  mount?: MountOptions
 }
 
 export interface BuildResult {
@@ -49,7 +55,8 @@ export async function buildCgiScript(options: BuildOptions): Promise<BuildResult
         `start, put {"type": "commonjs"} in ${join(relative(cwd, dirname(out)) || '.', 'package.json')}.`,
     )
   }
-  const code = await bundle(esbuild, { app, exportName, label: options.app, cwd }, format, notes)
+  const run = { shape: options.shape, mount: options.mount }
+  const code = await bundle(esbuild, { app, exportName, label: options.app, cwd, run }, format, notes)
   writeScript(out, code)
   return { out, bytes: code.byteLength, format, notes }
 }
@@ -72,7 +79,7 @@ async function findEsbuild(app: string): Promise<Esbuild> {
 function checkExport(
   esbuild: Esbuild,
   app: string,
-  { exportName, label, cwd }: Omit<Entry, 'app'>,
+  { exportName, label, cwd }: Omit<Entry, 'app' | 'run'>,
   withExport: BuildOptions['withExport'],
 ): void {
   const scan = runEsbuild(() =>
@@ -104,11 +111,12 @@ interface Entry {
   exportName: string
   label: string
   cwd: string
+  run: { shape?: Shape; mount?: MountOptions }
 }
 
 async function bundle(
   esbuild: Esbuild,
-  { app, exportName, label, cwd }: Entry,
+  { app, exportName, label, cwd, run }: Entry,
   format: 'cjs' | 'esm',
   notes: string[],
 ): Promise<Uint8Array> {
@@ -116,7 +124,7 @@ async function bundle(
   const entry =
     `import { runCgiExport } from ${JSON.stringify(cgiModule())}\n` +
     `import * as app from ${JSON.stringify(app)}\n` +
-    `void runCgiExport(app, ${JSON.stringify(exportName)}, ${JSON.stringify(basename(label))})\n`
+    `void runCgiExport(app, ${JSON.stringify(exportName)}, ${JSON.stringify(basename(label))}, ${JSON.stringify(run)})\n`
   const esm =
     "import { createRequire as __tsgiRequire } from 'node:module'; const require = __tsgiRequire(import.meta.url);"
   const result = await runEsbuildAsync(() =>

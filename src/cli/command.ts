@@ -1,6 +1,7 @@
 // What a `tsgi` subcommand is (its options and a run()), the I/O it gets, and the helpers they share.
 import { isAbsolute, relative } from 'node:path'
 import type { ParseArgsConfig } from 'node:util'
+import { isShape, type Shape } from '../bridges/shape.js'
 import { TsgiError } from '../errors.js'
 
 /** Where main() writes, and how a server command is stopped; all default to the process's own. */
@@ -25,8 +26,12 @@ export interface Command {
   run(appPath: string, values: Values, io: Io): Promise<number>
 }
 
-/** `--export NAME`, which every command takes. */
-export const EXPORT_OPTION: Options = { export: { type: 'string' } }
+/** How every command picks the app: `--export NAME`, `--shape tsgi|fetch|node`, `--strip-script-name`. */
+export const EXPORT_OPTION: Options = {
+  export: { type: 'string' },
+  shape: { type: 'string' },
+  'strip-script-name': { type: 'boolean' },
+}
 
 export function str(value: string | boolean | undefined): string | undefined {
   return typeof value === 'string' ? value : undefined
@@ -56,12 +61,21 @@ export function shellLine(args: readonly string[]): string {
   return args.map((arg) => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", `'\\''`)}'`)).join(' ')
 }
 
-/** The LoadOptions a command passes: export name, base directory, and the hint's command line. */
+/** The LoadOptions a command passes: export name, shape, mount, base directory, the hint's command line. */
 export function loadOptions(command: string, appPath: string, values: Values, io: Io) {
   return {
     exportName: str(values.export),
+    shape: shapeOption(values),
+    mount: { stripScriptName: values['strip-script-name'] === true },
     cwd: io.cwd,
     withExport: (name: string) =>
       `${tsgiCommand(undefined, io.cwd)} ${shellLine([command, appPath, '--export', name])}`,
   }
+}
+
+/** `--shape`, checked. */
+export function shapeOption(values: Values): Shape | undefined {
+  const shape = str(values.shape)
+  if (shape === undefined || isShape(shape)) return shape
+  throw usage(`--shape must be tsgi, fetch or node, got ${JSON.stringify(shape)}`)
 }

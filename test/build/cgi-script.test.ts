@@ -100,6 +100,6 @@ describe('tsgi build', () => {
     const { status, stdout, stderr } = cgi(out)
     expect(status).toBe(1)
     expect(stdout).toMatch(/^Status: 500 Internal Server Error\r\n/)
-    expect(stderr).toBe('cgi: the default export of object.js is not an app (got object)\n')
+    expect(stderr).toMatch(/^cgi: the default export of object\.js is not an app \(got object\): an app is a TSGI app /)
   })
 })

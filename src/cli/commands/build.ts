@@ -1,7 +1,7 @@
 // `tsgi build APP --out FILE`: the app as one executable CGI script (a bundle with a node shebang).
 import { relative } from 'node:path'
 import { buildCgiScript } from '../../build/cgi-script.js'
-import { type Command, EXPORT_OPTION, shellLine, str, tsgiCommand, usage } from '../command.js'
+import { type Command, EXPORT_OPTION, shapeOption, shellLine, str, tsgiCommand, usage } from '../command.js'
 
 export const buildCommand: Command = {
   options: { ...EXPORT_OPTION, out: { type: 'string', short: 'o' } },
@@ -10,7 +10,15 @@ export const buildCommand: Command = {
     if (out === undefined) throw usage('build needs --out FILE, the CGI script to write (e.g. --out cgi-bin/app)')
     const withExport = (name: string): string =>
       `${tsgiCommand(undefined, io.cwd)} ${shellLine(['build', appPath, '--out', out, '--export', name])}`
-    const result = await buildCgiScript({ app: appPath, out, exportName: str(values.export), cwd: io.cwd, withExport })
+    const result = await buildCgiScript({
+      app: appPath,
+      out,
+      exportName: str(values.export),
+      shape: shapeOption(values),
+      mount: { stripScriptName: values['strip-script-name'] === true },
+      cwd: io.cwd,
+      withExport,
+    })
     const near = relative(io.cwd, result.out)
     const path = near === '' || near.startsWith('..') ? result.out : near
     const kind = result.format === 'cjs' ? 'CommonJS' : 'ES module'

@@ -2,7 +2,9 @@
 // The only reader of process.env and stdin in CGI mode; environ and head come from the shared pure builders.
 import type { Readable, Writable } from 'node:stream'
 import type { App, Environ, ErrorStream } from '../../app.js'
-import { isApp, moduleExports } from '../../core/call.js'
+import { adapt, SHAPES_HELP, type Shape, shapeOf } from '../../bridges/shape.js'
+import type { MountOptions } from '../../bridges/url.js'
+import { moduleExports } from '../../core/call.js'
 import { type RunOptions, runApp } from '../../core/engine.js'
 import { reasonPhrase } from '../../core/http.js'
 import { BodyInput } from '../../core/input.js'
@@ -61,16 +63,23 @@ export async function runCgi(app: App, options: CgiOptions = {}): Promise<number
 
 /**
  * Serves one CGI request with the app exported as `exportName` by an imported module (what a `tsgi build`
- * script runs). A module without that app still answers: a 500, the reason on stderr, exit code 1.
+ * script runs), a Fetch or Node app through its bridge. A module without such an app still answers: a 500,
+ * the reason on stderr, exit code 1.
  */
-export function runCgiExport(namespace: Record<string, unknown>, exportName: string, label: string): Promise<number> {
-  const app = moduleExports(namespace)[exportName]
-  if (isApp(app)) return runCgi(app)
+export async function runCgiExport(
+  namespace: Record<string, unknown>,
+  exportName: string,
+  label: string,
+  options: { shape?: Shape; mount?: MountOptions } = {},
+): Promise<number> {
+  const value = moduleExports(namespace)[exportName]
+  const shape = shapeOf(value, options.shape)
+  if (shape !== undefined) return runCgi(await adapt(value, shape, options.mount))
   const what = exportName === 'default' ? 'the default export' : `export "${exportName}"`
-  lazyStderr(undefined).write(`cgi: ${what} of ${label} is not an app (got ${typeof app})\n`)
+  lazyStderr(undefined).write(`cgi: ${what} of ${label} is not an app (got ${typeof value}): ${SHAPES_HELP}\n`)
   if (process.env.REQUEST_METHOD !== undefined) writeError(undefined, 500)
   process.exitCode = 1
-  return Promise.resolve(1)
+  return 1
 }
 
 async function serve(app: App, options: CgiOptions, stderr: ErrorStream): Promise<number> {
