@@ -3,4 +3,5 @@
 export { type FetchApp, type FetchHandler, type FromFetchOptions, fromFetch } from './fetch.js'
 export { type FromNodeOptions, fromNode, type NodeListener } from './node.js'
 export { type ToFetchOptions, toFetch } from './to-fetch.js'
+export { toNode } from './to-node.js'
 export type { MountOptions } from './url.js'
