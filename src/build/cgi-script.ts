@@ -24,6 +24,10 @@ export interface BuildOptions {
   shape?: Shape
   /** For Fetch and Node apps: hand them the path below SCRIPT_NAME. */
   mount?: MountOptions
+  /** The node the script runs with: an absolute path, for a node not on the web server's PATH (nvm). */
+  node?: string
+  /** Stack traces of the app's errors point at its sources (an inline source map; a larger file). */
+  sourcemap?: boolean
 }
 
 export interface BuildResult {
@@ -56,7 +60,9 @@ export async function buildCgiScript(options: BuildOptions): Promise<BuildResult
     )
   }
   const run = { shape: options.shape, mount: options.mount }
-  const code = await bundle(esbuild, { app, exportName, label: options.app, cwd, run }, format, notes)
+  const shebang = shebangLine(options, notes)
+  const entry = { app, out, exportName, label: options.app, cwd, run, shebang, sourcemap: options.sourcemap === true }
+  const code = await bundle(esbuild, entry, format, notes)
   writeScript(out, code)
   return { out, bytes: code.byteLength, format, notes }
 }
@@ -79,7 +85,7 @@ async function findEsbuild(app: string): Promise<Esbuild> {
 function checkExport(
   esbuild: Esbuild,
   app: string,
-  { exportName, label, cwd }: Omit<Entry, 'app' | 'run'>,
+  { exportName, label, cwd }: Pick<Entry, 'exportName' | 'label' | 'cwd'>,
   withExport: BuildOptions['withExport'],
 ): void {
   const scan = runEsbuild(() =>
@@ -108,15 +114,19 @@ function checkExport(
 
 interface Entry {
   app: string
+  /** Where the script goes: source map paths are relative to it. */
+  out: string
   exportName: string
   label: string
   cwd: string
   run: { shape?: Shape; mount?: MountOptions }
+  shebang: string
+  sourcemap: boolean
 }
 
 async function bundle(
   esbuild: Esbuild,
-  { app, exportName, label, cwd, run }: Entry,
+  { app, out, exportName, label, cwd, run, shebang, sourcemap }: Entry,
   format: 'cjs' | 'esm',
   notes: string[],
 ): Promise<Uint8Array> {
@@ -130,6 +140,7 @@ async function bundle(
   const result = await runEsbuildAsync(() =>
     esbuild.build({
       absWorkingDir: cwd,
+      outfile: out, // not written (write: false): it anchors the source map's paths
       stdin: { contents: entry, resolveDir: dirname(app), sourcefile: 'tsgi-cgi-entry.js', loader: 'js' },
       bundle: true,
       platform: 'node',
@@ -139,11 +150,26 @@ async function bundle(
       logLevel: 'silent',
       legalComments: 'none',
       keepNames: true,
-      banner: { js: format === 'esm' ? `#!/usr/bin/env node\n${esm}` : '#!/usr/bin/env node' },
+      banner: { js: format === 'esm' ? `${shebang}\n${esm}` : shebang },
+      ...(sourcemap ? { sourcemap: 'inline' as const, sourcesContent: false } : {}),
     }),
   )
   for (const warning of result.warnings) notes.push(formatMessage(warning))
   return result.outputFiles[0]!.contents
+}
+
+/**
+ * `#!/usr/bin/env node`, or the node given; with source maps, node is told to use them. A web server runs
+ * CGI scripts with its own PATH: a node outside it (nvm, /opt) needs its absolute path here.
+ */
+function shebangLine(options: BuildOptions, notes: string[]): string {
+  const flags = options.sourcemap === true ? ' --enable-source-maps' : ''
+  if (options.node === undefined) return flags === '' ? '#!/usr/bin/env node' : `#!/usr/bin/env -S node${flags}`
+  if (!options.node.startsWith('/'))
+    throw buildError(`--node must be an absolute path, got ${JSON.stringify(options.node)}`)
+  if (!existsSync(options.node))
+    notes.push(`${options.node} does not exist on this machine; the script will run with it`)
+  return `#!${options.node}${flags}`
 }
 
 /** The CGI adapter module of this tsgi: the built `.js`, or the `.ts` source in a checkout run through tsx. */

@@ -13,8 +13,8 @@ export interface CliIO {
   cwd?: string
 }
 
-/** CliIO with the defaults filled in. */
-export type Io = Required<Omit<CliIO, 'signal'>> & CliIO
+/** CliIO with the defaults filled in, and the command line as given (for hints that repeat it). */
+export type Io = Required<Omit<CliIO, 'signal'>> & CliIO & { argv: readonly string[] }
 
 export type Options = NonNullable<ParseArgsConfig['options']>
 export type Values = Record<string, string | boolean | undefined>
@@ -43,17 +43,24 @@ export function usage(what: string): TsgiError {
 }
 
 /**
- * How the user ran tsgi, for hints that must be commands that run: `npx tsgi` for an installed package,
- * the script's path when it was run as one (a checkout's bin/tsgi.js), else `tsgi`.
+ * How the user ran tsgi, for hints that must be commands that run: the script as it was started (the
+ * installed command, npx's or a checkout's bin/tsgi.js), relative when it is below the current directory.
  */
 export function tsgiCommand(script: string | undefined = process.argv[1], cwd = process.cwd()): string {
-  if (script === undefined) return 'tsgi'
-  if (/[/\\]node_modules[/\\]/.test(script)) return 'npx tsgi'
-  if (/[/\\]bin[/\\]tsgi(\.js)?$/.test(script)) {
-    const path = relative(cwd, script)
-    return path.startsWith('..') || isAbsolute(path) ? script : `./${path}`
+  if (script === undefined || !/[/\\](tsgi|tsgi\.js)$/.test(script)) return 'tsgi'
+  const path = relative(cwd, script)
+  return path.startsWith('..') || isAbsolute(path) ? script : `./${path}`
+}
+
+/** The command line the user ran, with `--export NAME` in place of any --export it had. */
+export function withExport(io: Io, name: string): string {
+  const args: string[] = []
+  for (let i = 0; i < io.argv.length; i++) {
+    const arg = io.argv[i]!
+    if (arg === '--export') i++
+    else if (!arg.startsWith('--export=')) args.push(arg)
   }
-  return 'tsgi'
+  return `${tsgiCommand(undefined, io.cwd)} ${shellLine([...args, '--export', name])}`
 }
 
 /** A command line: each argument quoted for a POSIX shell when it needs to be. */
@@ -62,14 +69,13 @@ export function shellLine(args: readonly string[]): string {
 }
 
 /** The LoadOptions a command passes: export name, shape, mount, base directory, the hint's command line. */
-export function loadOptions(command: string, appPath: string, values: Values, io: Io) {
+export function loadOptions(values: Values, io: Io) {
   return {
     exportName: str(values.export),
     shape: shapeOption(values),
     mount: { stripScriptName: values['strip-script-name'] === true },
     cwd: io.cwd,
-    withExport: (name: string) =>
-      `${tsgiCommand(undefined, io.cwd)} ${shellLine([command, appPath, '--export', name])}`,
+    withExport: (name: string) => withExport(io, name),
   }
 }
 

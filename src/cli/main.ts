@@ -25,6 +25,7 @@ export async function main(argv: string[], io: CliIO = {}): Promise<number> {
     stdout: io.stdout ?? ((text: string) => void process.stdout.write(text)),
     stderr: io.stderr ?? ((text: string) => void process.stderr.write(text)),
     cwd: io.cwd ?? process.cwd(),
+    argv,
     ...(io.signal ? { signal: io.signal } : {}),
   }
   try {

@@ -32,6 +32,11 @@ Options:
   --multiplex    fastcgi: serve several requests at once on one connection
   --max-body SIZE  fastcgi: largest request body (e.g. 10m); bigger ones get 413
   -o, --out FILE  build: the CGI script to write (needs esbuild: npm install --save-dev esbuild)
+  --node PATH    build: the node the script runs with (default: the first node on the web server's PATH)
+  --sourcemap    build: stack traces of the app's errors point at its sources
+  --shape KIND   the kind of app: tsgi, fetch (Hono, { fetch }) or node (Express, (req, res));
+                 default: told by what the export looks like (a plain function is a TSGI app)
+  --strip-script-name  fetch and node apps see the path below SCRIPT_NAME (apps written for /)
   -h, --help     show this help
   -v, --version  print the version
 

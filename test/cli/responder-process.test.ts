@@ -38,7 +38,7 @@ function start(args: string[]): Promise<{ proc: ChildProcess; pid: number; addre
   })
   return new Promise((resolve, reject) => {
     proc.stderr!.on('data', () => {
-      const found = /FastCGI responder on (\S+) \(pid (\d+)\)/.exec(stderr)
+      const found = /FastCGI responder on (\S+) \(pid (\d+)/.exec(stderr)
       if (found) resolve({ proc, pid: Number(found[2]), address: found[1]!, stderr: () => stderr })
     })
     proc.on('close', (code) => reject(new Error(`exited ${code}: ${stderr}`)))

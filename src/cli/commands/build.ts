@@ -1,15 +1,18 @@
 // `tsgi build APP --out FILE`: the app as one executable CGI script (a bundle with a node shebang).
 import { relative } from 'node:path'
 import { buildCgiScript } from '../../build/cgi-script.js'
-import { type Command, EXPORT_OPTION, shapeOption, shellLine, str, tsgiCommand, usage } from '../command.js'
+import { type Command, EXPORT_OPTION, shapeOption, shellLine, str, usage, withExport } from '../command.js'
 
 export const buildCommand: Command = {
-  options: { ...EXPORT_OPTION, out: { type: 'string', short: 'o' } },
+  options: {
+    ...EXPORT_OPTION,
+    out: { type: 'string', short: 'o' },
+    node: { type: 'string' },
+    sourcemap: { type: 'boolean' },
+  },
   async run(appPath, values, io) {
     const out = str(values.out)
     if (out === undefined) throw usage('build needs --out FILE, the CGI script to write (e.g. --out cgi-bin/app)')
-    const withExport = (name: string): string =>
-      `${tsgiCommand(undefined, io.cwd)} ${shellLine(['build', appPath, '--out', out, '--export', name])}`
     const result = await buildCgiScript({
       app: appPath,
       out,
@@ -17,7 +20,9 @@ export const buildCommand: Command = {
       shape: shapeOption(values),
       mount: { stripScriptName: values['strip-script-name'] === true },
       cwd: io.cwd,
-      withExport,
+      withExport: (name: string) => withExport(io, name),
+      node: str(values.node),
+      sourcemap: values.sourcemap === true,
     })
     const near = relative(io.cwd, result.out)
     const path = near === '' || near.startsWith('..') ? result.out : near

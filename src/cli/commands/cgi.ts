@@ -9,8 +9,8 @@ export const cgiCommand: Command = {
   // A web server may pass ISINDEX words as argv (RFC 3875 §4.4, C-11): a CGI script ignores them.
   extraArgs: true,
   async run(appPath, values, io) {
-    const app = await loadApp(appPath, loadOptions('cgi', appPath, values, io))
-    const command = `${tsgiCommand(undefined, io.cwd)} ${shellLine(['cgi', appPath])}`
+    const app = await loadApp(appPath, loadOptions(values, io))
+    const command = `${tsgiCommand(undefined, io.cwd)} ${shellLine(io.argv)}`
     return runCgi(app, { scriptPath: appPath, command, ...(values.nph === true ? { nph: true } : {}) })
   },
 }

@@ -1,5 +1,6 @@
 // `tsgi fastcgi APP`: the resident FastCGI responder until SIGTERM/SIGINT (what mod_fcgid and lighttpd
 // send). Without --listen it takes the listening socket on fd 0, or answers once as CGI (one script, both).
+import { userInfo } from 'node:os'
 import type { App } from '../../app.js'
 import { TsgiError } from '../../errors.js'
 import { startedAs } from '../../gateways/auto.js'
@@ -25,7 +26,7 @@ export const fastcgiCommand: Command = {
     // Loaded before the app: in the CGI fallback it must scrub HTTP_PROXY first (httpoxy, S-01).
     if (values.listen === undefined) await import('../../gateways/cgi/run.js')
     const options = responderOptions(values, io) // option mistakes fail before the app loads
-    const app = await loadApp(appPath, loadOptions('fastcgi', appPath, values, io))
+    const app = await loadApp(appPath, loadOptions(values, io))
     return fastcgiUntilStopped(app, options, values['allow-root'] === true, io)
   },
 }
@@ -80,7 +81,8 @@ export async function fastcgiUntilStopped(
   }
   const { serveFastcgi } = await import('../../gateways/fastcgi/responder.js')
   const server = await serveFastcgi(app, options)
-  io.stderr(`tsgi: FastCGI responder on ${server.address} (pid ${process.pid})\n`)
+  const as = options.user === undefined ? '' : `, user ${userInfo().username}`
+  io.stderr(`tsgi: FastCGI responder on ${server.address} (pid ${process.pid}${as})\n`)
   io.signal?.addEventListener('abort', () => void server.close())
   if (io.signal?.aborted) void server.close()
   await server.closed

@@ -9,7 +9,7 @@ export const serveCommand: Command = {
   options: { ...EXPORT_OPTION, host: { type: 'string' }, port: { type: 'string' } },
   async run(appPath, values, io) {
     const port = parsePort(values.port)
-    const app = await loadApp(appPath, loadOptions('serve', appPath, values, io))
+    const app = await loadApp(appPath, loadOptions(values, io))
     return serveUntilStopped(app, { host: str(values.host) ?? '127.0.0.1', port, appPath }, io)
   },
 }

@@ -70,7 +70,10 @@ export function buildEnviron(vars: CgiVars, gateway: GatewayKeys): Environ {
   const env = fill(vars, new EnvironShape())
   const method = env.REQUEST_METHOD
   if (method === undefined || method === '') {
-    throw new TsgiError('ERR_CGI_ENVIRONMENT', 'cgi: no REQUEST_METHOD in environment', { status: 500 })
+    // The web server sent no CGI variables at all, or not this one (nginx: a location that sets its own
+    // fastcgi_param lines inherits none of the server's).
+    const why = 'cgi: no REQUEST_METHOD among the CGI variables from the web server (are they all passed?)'
+    throw new TsgiError('ERR_CGI_ENVIRONMENT', why, { status: 500 })
   }
   // RFC 3875 §4.1.12: a method is an HTTP token.
   if (!TOKEN.test(method)) {

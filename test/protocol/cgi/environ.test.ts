@@ -335,7 +335,7 @@ const ERROR_ROWS: ErrorRow[] = [
     vars: { SERVER_PROTOCOL: 'HTTP/1.1' },
     code: 'ERR_CGI_ENVIRONMENT',
     status: 500,
-    message: 'cgi: no REQUEST_METHOD in environment',
+    message: 'cgi: no REQUEST_METHOD among the CGI variables from the web server (are they all passed?)',
   },
   {
     rule: "REQUEST_METHOD ''",
@@ -343,7 +343,7 @@ const ERROR_ROWS: ErrorRow[] = [
     vars: { REQUEST_METHOD: '' },
     code: 'ERR_CGI_ENVIRONMENT',
     status: 500,
-    message: 'cgi: no REQUEST_METHOD in environment',
+    message: 'cgi: no REQUEST_METHOD among the CGI variables from the web server (are they all passed?)',
   },
   {
     rule: 'REQUEST_METHOD not a token',
