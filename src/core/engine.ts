@@ -226,7 +226,8 @@ class Run {
     this.#bodyless = method === 'HEAD' || code === 204 || code === 304
     const declared = getHeader(headers, 'content-length')
     if (declared !== undefined) this.#declared = Number(declared)
-    else if (knownLength !== undefined && code !== 204 && code !== 304) {
+    // For HEAD, an empty body says nothing of the GET's length (SPEC §5.2, RFC 9110 §9.3.2).
+    else if (knownLength !== undefined && code !== 204 && code !== 304 && !(method === 'HEAD' && knownLength === 0)) {
       headers.push(['Content-Length', String(knownLength)])
       if (method !== 'HEAD') this.#declared = knownLength
     }

@@ -296,6 +296,25 @@ describe('body rules (SPEC §5)', () => {
     expect(rec.headers).toContainEqual(['Content-Length', '13'])
   })
 
+  it('adds no Content-Length to a HEAD whose body is empty: it says nothing of the GET body', async () => {
+    for (const body of [[], [''], (function* () {})()]) {
+      const { rec } = await run(
+        (_e, start) => {
+          start('200 OK', [['Content-Type', 'text/plain']])
+          return body
+        },
+        { REQUEST_METHOD: 'HEAD' },
+      )
+      expect(rec.headers).toEqual([['Content-Type', 'text/plain']])
+    }
+    // A GET's empty body is known to be empty.
+    const { rec } = await run((_e, start) => {
+      start('200 OK', [])
+      return []
+    })
+    expect(rec.headers).toContainEqual(['Content-Length', '0'])
+  })
+
   it('stops pulling a HEAD body after the head and closes it', async () => {
     const { body, state } = trackedBody(['a', 'b', 'c'])
     const { rec } = await run(
