@@ -152,10 +152,16 @@ function requestBody(req: IncomingMessage): { input: BodyInput; release(): void 
     onPause: () => req.pause(),
     onResume: () => req.resume(),
   })
+  let ended = false
   const onData = (chunk: Buffer): void => input.push(chunk)
-  const onEnd = (): void => input.end()
+  const onEnd = (): void => {
+    ended = true
+    input.end()
+  }
+  // Not req.complete: the body may have arrived whole yet still sit unread in req, and a client that
+  // leaves takes it along (node:http destroys req); the app's read must then fail, never hang.
   const onGone = (): void => {
-    if (!req.complete) {
+    if (!ended) {
       const message = `server: the client closed the connection after ${input.received} body bytes`
       input.fail(new TsgiError('ERR_BODY_INCOMPLETE', message, { status: 400 }))
     }
