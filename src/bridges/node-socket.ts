@@ -1,13 +1,13 @@
 // The socket a Node app's ServerResponse writes to under fromNode: the HTTP/1.1 head it writes first
 // becomes startResponse (interim 1xx heads are dropped), every later byte a body chunk that the gateway
 // pulls; a write completes only once its bytes were pulled, which is the app's backpressure.
+import { Buffer } from 'node:buffer'
 import { Duplex } from 'node:stream'
 import type { Body, Chunk, Environ, HeaderList, StartResponse } from '../app.js'
 import { TsgiError } from '../errors.js'
+import { Dechunker } from './dechunk.js'
 import { requestHeaders, responseHeaders } from './headers.js'
 import { type MountOptions, mountedLocation } from './url.js'
-
-const CRLFCRLF = [13, 10, 13, 10]
 
 export class ResponseSocket extends Duplex {
   readonly requestHeaders: Array<[string, string]>
@@ -22,15 +22,19 @@ export class ResponseSocket extends Duplex {
   readonly #environ: Environ
   readonly #startResponse: StartResponse
   readonly #options: MountOptions
-  #head: Uint8Array | undefined = new Uint8Array(0)
+  /** The head so far, until it is whole (node:http writes it as a latin1 string). */
+  #head: string | undefined = ''
   #chunks: Uint8Array[] = []
   #written: (() => void) | undefined
   #wake: (() => void) | undefined
   #finished = false
   #failure: unknown
+  /** Set when the app asked for chunked framing itself (Transfer-Encoding: chunked). */
+  #dechunker: Dechunker | undefined
 
   constructor(environ: Environ, startResponse: StartResponse, options: MountOptions) {
-    super()
+    // Strings as node:http writes them: the head is parsed from its latin1 text without a byte round trip.
+    super({ decodeStrings: false })
     this.#environ = environ
     this.#startResponse = startResponse
     this.#options = options
@@ -59,10 +63,11 @@ export class ResponseSocket extends Duplex {
 
   override _read(): void {}
 
-  override _write(chunk: Uint8Array, _encoding: BufferEncoding, written: (error?: Error | null) => void): void {
+  override _write(chunk: Uint8Array | string, encoding: BufferEncoding, written: (error?: Error | null) => void): void {
     try {
-      const body = this.#head === undefined ? chunk : this.#takeHead(chunk)
-      if (body.byteLength > 0) this.#chunks.push(body)
+      const body = this.#head === undefined ? bytes(chunk, encoding) : this.#takeHead(chunk, encoding)
+      if (this.#dechunker !== undefined) this.#chunks.push(...this.#dechunker.push(body))
+      else if (body.byteLength > 0) this.#chunks.push(body)
     } catch (error) {
       this.#failure = error
       written(error as Error)
@@ -91,26 +96,26 @@ export class ResponseSocket extends Duplex {
   }
 
   /** Collects the head; once whole, answers startResponse with it and returns the bytes after it. */
-  #takeHead(chunk: Uint8Array): Uint8Array {
-    const bytes = concat(this.#head!, chunk)
-    const end = indexOf(bytes, CRLFCRLF)
+  #takeHead(chunk: Uint8Array | string, encoding: BufferEncoding): Uint8Array {
+    const text = typeof chunk === 'string' && encoding === 'latin1' ? chunk : bytes(chunk, encoding).toString('latin1')
+    const head = this.#head + text
+    const end = head.indexOf('\r\n\r\n')
     if (end === -1) {
-      this.#head = bytes
-      return new Uint8Array(0)
+      this.#head = head
+      return EMPTY
     }
-    const lines = latin1(bytes.subarray(0, end)).split('\r\n')
+    const lines = head.slice(0, end).split('\r\n')
     const status = /^HTTP\/\d\.\d (\d{3}) ?(.*)$/.exec(lines[0] ?? '')
     if (status === null)
       throw new TsgiError('ERR_BAD_STATUS', `fromNode: no status line in ${JSON.stringify(lines[0])}`)
-    const rest = bytes.subarray(end + 4)
     // An interim response (103 Early Hints, 100 Continue) is not the response: the next head is.
     if (status[1]!.startsWith('1')) {
-      this.#head = new Uint8Array(0)
-      return this.#takeHead(rest)
+      this.#head = ''
+      return this.#takeHead(head.slice(end + 4), 'latin1')
     }
     this.#head = undefined
     this.#startResponse(`${status[1]} ${status[2]}`, this.#headers(lines.slice(1)))
-    return rest
+    return end + 4 === head.length ? EMPTY : Buffer.from(head.slice(end + 4), 'latin1')
   }
 
   #headers(lines: string[]): HeaderList {
@@ -119,6 +124,7 @@ export class ResponseSocket extends Duplex {
       const colon = line.indexOf(':')
       const name = line.slice(0, colon)
       const value = line.slice(colon + 1).trim()
+      if (/^transfer-encoding$/i.test(name) && /chunked/i.test(value)) this.#dechunker = new Dechunker()
       entries.push([
         name,
         name.toLowerCase() === 'location' ? mountedLocation(value, this.#environ, this.#options) : value,
@@ -172,24 +178,10 @@ function numberOr(value: unknown): number | undefined {
   return Number.isInteger(n) ? n : undefined
 }
 
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  if (a.byteLength === 0) return b
-  const out = new Uint8Array(a.byteLength + b.byteLength)
-  out.set(a)
-  out.set(b, a.byteLength)
-  return out
-}
+const EMPTY = Buffer.alloc(0)
 
-function indexOf(bytes: Uint8Array, needle: number[]): number {
-  outer: for (let i = 0; i + needle.length <= bytes.length; i++) {
-    for (let j = 0; j < needle.length; j++) if (bytes[i + j] !== needle[j]) continue outer
-    return i
-  }
-  return -1
-}
-
-function latin1(bytes: Uint8Array): string {
-  let text = ''
-  for (let at = 0; at < bytes.length; at += 4096) text += String.fromCharCode(...bytes.subarray(at, at + 4096))
-  return text
+/** A chunk as node:http handed it over: a Buffer, or a string in `encoding`. */
+function bytes(chunk: Uint8Array | string, encoding: BufferEncoding): Buffer {
+  if (typeof chunk === 'string') return Buffer.from(chunk, encoding)
+  return Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)
 }

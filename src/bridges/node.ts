@@ -26,10 +26,15 @@ export function fromNode(listener: NodeListener, options: FromNodeOptions = {}):
     res.useChunkedEncodingByDefault = false
     res.sendDate = false // the web server sends its own Date
     res.assignSocket(connection)
+    // As node:http's server does: the socket drained, so a waiting writer (pipeline, sendFile) goes on.
+    socket.on('drain', () => {
+      if (res.writableNeedDrain) res.emit('drain')
+    })
     // The response is complete once its last write was pulled. As on node:http, the connection's part ends
     // (res then emits 'close') and a body the app did not read is read and dropped.
     res.once('finish', () => {
-      socket.destroy()
+      // After this write's callbacks have run: destroying within them would fail the stream's own ones.
+      process.nextTick(() => socket.destroy())
       if (!req.readableEnded) req.resume()
     })
     // tsgi.signal: the client left. Node's own server closes req and res then ('close' on both).
