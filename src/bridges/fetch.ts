@@ -5,6 +5,7 @@ import type { AppFunction, Body, Environ, HeaderList, InputStream, StartResponse
 import { reasonPhrase } from '../core/http.js'
 import { TsgiError } from '../errors.js'
 import { requestHeaders, responseHeaders } from './headers.js'
+import { bodySource } from './response-source.js'
 import { type MountOptions, mountedLocation, origin, target } from './url.js'
 
 /** A Fetch handler; the environ comes as the second argument (Hono's `c.env`). */
@@ -27,7 +28,9 @@ export function fromFetch(handler: FetchHandler | FetchApp, options: FromFetchOp
     }
     const reason = response.statusText || reasonPhrase(response.status)
     startResponse(`${response.status} ${reason}`, headersOf(response, environ, options))
-    return response.body === null ? [] : chunks(response.body)
+    if (response.body === null) return []
+    const source = bodySource(response)
+    return source === undefined ? chunks(response.body) : [source]
   }
 }
 
@@ -41,17 +44,28 @@ function toHandler(handler: FetchHandler | FetchApp): FetchHandler {
 
 /** The Request the client sent, as far as the environ tells (SPEC §3.5); `signal` is tsgi.signal. */
 export function requestOf(environ: Environ, options: MountOptions = {}): Request {
-  const method = environ.REQUEST_METHOD
-  const init: RequestInit & { duplex?: 'half' } = {
-    method,
-    headers: requestHeaders(environ),
-    signal: environ['tsgi.signal'],
-  }
+  const init: RequestInit & { duplex?: 'half' } = { method: environ.REQUEST_METHOD, headers: requestHeaders(environ) }
   if (hasBody(environ)) {
     init.body = streamOf(environ['tsgi.input'])
     init.duplex = 'half' // a streamed request body (Node's fetch requires saying so)
   }
-  return new Request(origin(environ) + target(environ, options), init)
+  return new GatewayRequest(origin(environ) + target(environ, options), init, environ)
+}
+
+/**
+ * A Request whose signal is tsgi.signal itself, made when first read: passing it to the constructor would
+ * have undici make and link a follower signal for every request (docs/performance.md, "Bridges").
+ */
+class GatewayRequest extends Request {
+  readonly #environ: Environ
+  constructor(url: string, init: RequestInit, environ: Environ) {
+    super(url, init)
+    this.#environ = environ
+  }
+  // @ts-expect-error TS2611: lib.dom declares `signal` a field; on Request.prototype it is an accessor.
+  override get signal(): AbortSignal {
+    return this.#environ['tsgi.signal']
+  }
 }
 
 /** A body only when the request has one: a CONTENT_LENGTH over 0, or none for a method that may carry one. */
