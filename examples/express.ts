@@ -40,8 +40,11 @@ app.get('/stream', (_req, res) => {
 app.get('/fail', () => {
   throw new Error('express handler failed')
 })
-app.use((error: Error, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
-  res.status(500).type('text/plain').send(`handled: ${error.message}\n`)
+// Your own error handler runs as on Express's own server; its stderr is the web server's error log (CGI)
+// or the responder's. Without one, the error reaches tsgi: a plain 500, the stack logged, never sent.
+app.use((error: Error, req: express.Request, res: express.Response, _next: express.NextFunction) => {
+  console.error(`${req.method} ${req.originalUrl}: ${error.stack}`)
+  res.status(500).type('text/plain').send('Something went wrong on our side.\n')
 })
 
 export default app

@@ -71,7 +71,11 @@ export function cgiFactory(name: string, spec: AppSpec): TransportFactory {
             const head = parseCgiHead(Buffer.concat(out))
             if (head === undefined || head instanceof Error) return
             headSeen = true
-            if (abandon) child.stdout.destroy() // the web server went away: EPIPE
+            if (abandon) {
+              // The client went away: mod_cgid closes the pipe (EPIPE on the next write) and sends SIGTERM.
+              child.stdout.destroy()
+              child.kill('SIGTERM')
+            }
             const body = Buffer.concat(out).subarray(head.bodyStart)
             if (body.byteLength > 0) request.onData?.(body)
           })
