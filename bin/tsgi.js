@@ -1,13 +1,13 @@
-#!/usr/bin/env -S node --max-semi-space-size=2 --single-threaded-gc
+#!/usr/bin/env -S node --max-semi-space-size=2
 // The `tsgi` command: runs the built CLI (dist/cli/main.js), or in a checkout without a build, the
 // TypeScript sources through tsx. The only place besides src/cli/main.ts that exits the process.
 // TSGI_FROM_SOURCE=1 runs the sources even when dist/ exists (a stale build must not be what a test runs).
 import { spawn } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
 
-// A resident responder needs the shebang's V8 flags: lower RSS, cheaper GC (docs/performance.md, "V8
+// A resident responder needs the shebang's V8 flag: a lower RSS under load (docs/performance.md, "V8
 // flags"). `node bin/tsgi.js fastcgi ...` skips the shebang, so the responder starts again with them.
-const FLAGS = ['--max-semi-space-size=2', '--single-threaded-gc']
+const FLAGS = ['--max-semi-space-size=2']
 if (process.argv[2] === 'fastcgi' && process.env.TSGI_V8_FLAGS !== 'off') {
   const missing = FLAGS.filter((flag) => !hasFlag(flag.split('=')[0]))
   if (missing.length > 0) await restartWith(missing)

@@ -62,23 +62,22 @@ function targetOf(address: string): Server['target'] {
   return address.startsWith('/') || !m ? { path: address } : { host: m[1]!, port: Number(m[2]) }
 }
 
-/** `node --max-semi-space-size=2 --single-threaded-gc bin/tsgi.js fastcgi APP --listen LISTEN` (bin/tsgi.js's shebang flags); ready when it prints its address. */
-export async function startResponder(name: string, app: string, listen: string): Promise<Server> {
-  // The flag the README and examples/fcgi-wrapper start it with: a capped young generation (RSS).
-  const proc = start(
-    node,
-    [
-      '--max-semi-space-size=2',
-      '--single-threaded-gc',
-      join(root, 'bin', 'tsgi.js'),
-      'fastcgi',
-      app,
-      '--listen',
-      listen,
-      '--allow-root', // the bench may run as root; a deployment passes --user
-    ],
-    root,
-  )
+/** The V8 flags bin/tsgi.js starts a responder with (its shebang). */
+export const RESPONDER_FLAGS = ['--max-semi-space-size=2']
+
+/**
+ * `node FLAGS bin/tsgi.js fastcgi APP --listen LISTEN`, by default with bin/tsgi.js's own flags; other
+ * flags (or none) switch off its restart with them (TSGI_V8_FLAGS=off). Ready when it prints its address.
+ */
+export async function startResponder(
+  name: string,
+  app: string,
+  listen: string,
+  flags: string[] = RESPONDER_FLAGS,
+): Promise<Server> {
+  const args = [join(root, 'bin', 'tsgi.js'), 'fastcgi', app, '--listen', listen, '--allow-root'] // bench may run as root
+  const own = flags.join(' ') === RESPONDER_FLAGS.join(' ')
+  const proc = start(node, [...flags, ...args], root, own ? {} : { TSGI_V8_FLAGS: 'off' })
   const m = await waitFor(proc, /FastCGI responder on (\S+) \(pid/)
   return { name, proc, pid: proc.pid, target: targetOf(m[1]!) }
 }

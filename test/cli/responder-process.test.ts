@@ -61,7 +61,7 @@ describe('tsgi fastcgi as an operator starts it', () => {
   it('started as `node bin/tsgi.js`, the responder still runs with the V8 flags; SIGTERM stops it, exit 0', async () => {
     const { proc, pid, address } = await start(['--listen', '127.0.0.1:0', '--allow-root'])
     const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')
-    expect(cmdline).toEqual(expect.arrayContaining(['--max-semi-space-size=2', '--single-threaded-gc']))
+    expect(cmdline).toEqual(expect.arrayContaining(['--max-semi-space-size=2']))
     expect(await hello(address)).toBe('js app at /x\n')
     proc.kill('SIGTERM')
     expect(await exited(proc)).toBe(0)
