@@ -163,6 +163,18 @@ export function frameworkSuite(factory: TransportFactory): void {
       expect(r.complete).toBe(true)
     })
 
+    it('a 10 MiB file from disk (Express: res.sendFile) arrives byte-exact', async () => {
+      const path = join(scratch, 'file.bin')
+      const bytes = allBytes(10 * 1024 * 1024 + 5)
+      writeFileSync(path, bytes, { mode: 0o644 })
+      const r = await send({ path: '/file', query: `path=${encodeURIComponent(path)}` }, 5000)
+      expect(r.status).toBe(200)
+      expect(header(r, 'content-type')).toBe('application/octet-stream')
+      expect(r.body.byteLength).toBe(bytes.byteLength)
+      expect(sha256(r.body)).toBe(sha256(bytes))
+      expect(r.complete).toBe(true)
+    })
+
     it('HEAD: status and content type, no body', async () => {
       const r = await send({ method: 'HEAD', path: '/users/7', query: 'q=x' })
       expect(r.status).toBe(200)
