@@ -75,23 +75,34 @@ export function bounded<T>(promise: Promise<T>, ms: number, what: string): Promi
   return Promise.race([promise, late]).finally(() => clearTimeout(timer))
 }
 
+/**
+ * The transport of a describe block: started before its checks, closed after. `send` is bounded (a check
+ * that hangs fails in seconds); `scratch()` is a temp dir any process may write (marker and outcome files).
+ */
+export function useTransport(factory: TransportFactory) {
+  let t: Transport | undefined
+  let dir: string | undefined
+  beforeAll(async () => {
+    t = await factory.start()
+    dir = mkdtempSync(join(tmpdir(), 'tsgi-fw-'))
+    chmodSync(dir, 0o777)
+  })
+  afterAll(async () => {
+    await t?.close()
+    if (dir) rmSync(dir, { recursive: true, force: true })
+  })
+  return {
+    send: (request: ConfRequest, ms = 10_000): Promise<ConfResponse> =>
+      bounded(t!.send(request), ms, `${request.method ?? 'GET'} ${request.path}`),
+    transport: (): Transport => t!,
+    scratch: (): string => dir!,
+  }
+}
+
 export function frameworkSuite(factory: TransportFactory): void {
   const suite = factory.skip === undefined ? describe : describe.skip
   suite(`frameworks: ${factory.name}`, () => {
-    let t: Transport
-    let scratch: string
-    /** Every request of a check answers within `ms`, or the check fails (nothing may hang). */
-    const send = (request: ConfRequest, ms = 10_000): Promise<ConfResponse> =>
-      bounded(t.send(request), ms, `${request.method ?? 'GET'} ${request.path}`)
-    beforeAll(async () => {
-      t = await factory.start()
-      scratch = mkdtempSync(join(tmpdir(), 'tsgi-fw-'))
-      chmodSync(scratch, 0o777)
-    })
-    afterAll(async () => {
-      await t?.close()
-      if (scratch) rmSync(scratch, { recursive: true, force: true })
-    })
+    const { send, transport, scratch } = useTransport(factory)
 
     it('route params and a query: GET /users/7?q=x', async () => {
       const r = await send({ path: '/users/7', query: 'q=x' })
@@ -123,7 +134,7 @@ export function frameworkSuite(factory: TransportFactory): void {
 
     it('a streamed response: the first chunk arrives before the handler finishes', async () => {
       // The handler writes "first\n", then waits for this marker, which exists only once we saw bytes.
-      const marker = join(scratch, `stream-${randomBytes(4).toString('hex')}`)
+      const marker = join(scratch(), `stream-${randomBytes(4).toString('hex')}`)
       let seen = ''
       const r = await send({
         path: '/stream',
@@ -164,7 +175,7 @@ export function frameworkSuite(factory: TransportFactory): void {
     })
 
     it('a 10 MiB file from disk (Express: res.sendFile) arrives byte-exact', async () => {
-      const path = join(scratch, 'file.bin')
+      const path = join(scratch(), 'file.bin')
       const bytes = allBytes(10 * 1024 * 1024 + 5)
       writeFileSync(path, bytes, { mode: 0o644 })
       const r = await send({ path: '/file', query: `path=${encodeURIComponent(path)}` }, 5000)
@@ -212,7 +223,7 @@ export function frameworkSuite(factory: TransportFactory): void {
     it('a redirect: 302, its Location below the mount point', async () => {
       const r = await send({ path: '/redirect' })
       expect(r.status).toBe(302)
-      expect(header(r, 'location')).toBe(`${t.caps.scriptName}/users/1`)
+      expect(header(r, 'location')).toBe(`${transport().caps.scriptName}/users/1`)
     })
 
     it('an app error: a clean 500 that hides the detail, which goes to tsgi.errors', async () => {
@@ -224,8 +235,12 @@ export function frameworkSuite(factory: TransportFactory): void {
     })
 
     it("a client that leaves: the handler's signal fires, nothing hangs", async () => {
-      const file = join(scratch, `leave-${randomBytes(4).toString('hex')}`)
-      await bounded(t.abandon({ path: '/leave', query: `file=${encodeURIComponent(file)}&n=500` }), 10_000, 'abandon')
+      const file = join(scratch(), `leave-${randomBytes(4).toString('hex')}`)
+      await bounded(
+        transport().abandon({ path: '/leave', query: `file=${encodeURIComponent(file)}&n=500` }),
+        10_000,
+        'abandon',
+      )
       expect(await waitForFile(`${file}.start`, 5000)).toBe(true)
       expect(await waitForFile(`${file}.signal`, 5000)).toBe(true)
       expect(existsSync(`${file}.done`)).toBe(false)
@@ -240,13 +255,13 @@ export function frameworkSuite(factory: TransportFactory): void {
       })
       expect(ignored.status).toBe(200)
       expect(ignored.body.toString()).toBe('ignored\n')
-      const opened = t.connections?.()
+      const opened = transport().connections?.()
       const next = await send({ path: '/users/8', query: 'q=after' })
       expect(next.status).toBe(200)
       expect(json(next)).toEqual({ id: '8', q: 'after' })
       // Where connections are kept (FastCGI KEEP_CONN, HTTP keep-alive), the same one served it: the
       // gateway read and dropped the unread body instead of closing the connection.
-      if (opened !== undefined) expect(t.connections?.()).toBe(opened)
+      if (opened !== undefined) expect(transport().connections?.()).toBe(opened)
     })
   })
 }

@@ -1,8 +1,7 @@
 // The bridge benches' entries (generator, hellos in each style, the frameworks' own servers) compiled once
-// by esbuild to ESM in a temp dir; `require` is provided for the CommonJS packages bundled in (Express).
+// by esbuild to ESM in a temp dir.
 import { join } from 'node:path'
-import { build } from 'esbuild'
-import { root } from '../fastcgi/servers.js'
+import { bundle } from '../fastcgi/servers.js'
 
 export const ENTRIES = {
   loadgen: 'bench/fastcgi/loadgen.ts',
@@ -17,16 +16,6 @@ export const ENTRIES = {
 
 /** Compiles ENTRIES into `dir`; returns where each one went. */
 export async function compile(dir: string): Promise<(name: keyof typeof ENTRIES) => string> {
-  await build({
-    entryPoints: Object.fromEntries(Object.entries(ENTRIES).map(([name, path]) => [name, join(root, path)])),
-    outdir: dir,
-    outExtension: { '.js': '.mjs' },
-    bundle: true,
-    format: 'esm',
-    platform: 'node',
-    target: 'node20',
-    logLevel: 'warning',
-    banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
-  })
+  await bundle(ENTRIES, dir)
   return (name) => join(dir, `${name}.mjs`)
 }

@@ -18,6 +18,24 @@ export interface Compiled {
   bulk: string
 }
 
+/**
+ * Bundles each entry (name: path from the repository root) to `dir/name.mjs`, ESM for Node 20. Bundled
+ * CommonJS packages (Express) get a `require` of their own.
+ */
+export async function bundle(entries: Record<string, string>, dir: string): Promise<void> {
+  await build({
+    entryPoints: Object.fromEntries(Object.entries(entries).map(([name, path]) => [name, join(root, path)])),
+    outdir: dir,
+    outExtension: { '.js': '.mjs' },
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    logLevel: 'warning',
+    banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+  })
+}
+
 /** Compiles the bench entries to ESM in `dir` (the seed's examples/hello.ts is the hello app). */
 export async function compile(dir: string): Promise<Compiled> {
   const entries = {
@@ -28,16 +46,7 @@ export async function compile(dir: string): Promise<Compiled> {
     hello: 'examples/hello.ts',
     bulk: 'bench/fastcgi/apps/bulk.ts',
   }
-  await build({
-    entryPoints: Object.fromEntries(Object.entries(entries).map(([name, path]) => [name, join(root, path)])),
-    outdir: dir,
-    outExtension: { '.js': '.mjs' },
-    bundle: true,
-    format: 'esm',
-    platform: 'node',
-    target: 'node20',
-    logLevel: 'warning',
-  })
+  await bundle(entries, dir)
   const at = (name: string): string => join(dir, `${name}.mjs`)
   return {
     loadgen: at('loadgen'),

@@ -2,21 +2,13 @@
 // Fetch adapters for Node got wrong, each its own check, on a plain Fetch handler
 // (test/fixtures/frameworks/fetch-handler.ts). Hono itself runs the framework suite (test/_frameworks.ts).
 import { randomBytes } from 'node:crypto'
-import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, it } from 'vitest'
 import { fromFetch } from '../../src/bridges/fetch.js'
 import { waitForFile } from '../_conformance.js'
-import { all, bounded, frameworkTransports, header } from '../_frameworks.js'
-import {
-  type AppSpec,
-  type ConfRequest,
-  type ConfResponse,
-  ROOT,
-  removeBundles,
-  type Transport,
-} from '../_transports.js'
+import { all, bounded, frameworkTransports, header, useTransport } from '../_frameworks.js'
+import { type AppSpec, ROOT, removeBundles } from '../_transports.js'
 import handler from '../fixtures/frameworks/fetch-handler.js'
 
 afterAll(removeBundles)
@@ -32,19 +24,7 @@ const spec: AppSpec = {
 
 for (const factory of frameworkTransports(spec)) {
   describe(`fromFetch: ${factory.name}`, () => {
-    let t: Transport
-    let scratch: string
-    const send = (request: ConfRequest, ms = 10_000): Promise<ConfResponse> =>
-      bounded(t.send(request), ms, `${request.method ?? 'GET'} ${request.path}`)
-    beforeAll(async () => {
-      t = await factory.start()
-      scratch = mkdtempSync(join(tmpdir(), 'tsgi-fetch-'))
-      chmodSync(scratch, 0o777)
-    })
-    afterAll(async () => {
-      await t?.close()
-      if (scratch) rmSync(scratch, { recursive: true, force: true })
-    })
+    const { send, transport, scratch } = useTransport(factory)
 
     it('several Set-Cookie headers stay separate lines (never joined with a comma)', async () => {
       const r = await send({ path: '/cookies' })
@@ -76,10 +56,10 @@ for (const factory of frameworkTransports(spec)) {
     // so what a handler does once the client has left never runs there. Resident gateways only.
     const leaveCheck = factory.name.startsWith('CGI') ? it.skip : it
     leaveCheck('a client that leaves does not make reading the body it sent throw "Body is unusable"', async () => {
-      const file = join(scratch, `leave-${randomBytes(4).toString('hex')}`)
+      const file = join(scratch(), `leave-${randomBytes(4).toString('hex')}`)
       const body = 'a body sent in full before the client left'
       await bounded(
-        t.abandon({
+        transport().abandon({
           method: 'POST',
           path: '/read-after-leave',
           query: `file=${encodeURIComponent(file)}`,

@@ -3,17 +3,10 @@
 // a plain Connect-style listener (test/fixtures/frameworks/node-listener.ts).
 import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, it } from 'vitest'
 import { fromNode, type NodeListener } from '../../src/bridges/node.js'
-import { all, bounded, FRAMEWORKS, frameworkTransports, header } from '../_frameworks.js'
-import {
-  type AppSpec,
-  type ConfRequest,
-  type ConfResponse,
-  ROOT,
-  removeBundles,
-  type Transport,
-} from '../_transports.js'
+import { all, FRAMEWORKS, frameworkTransports, header, useTransport } from '../_frameworks.js'
+import { type AppSpec, ROOT, removeBundles } from '../_transports.js'
 import listener from '../fixtures/frameworks/node-listener.js'
 
 afterAll(removeBundles)
@@ -27,24 +20,9 @@ const plain: AppSpec = {
   shape: 'node',
 }
 
-/** `send`, bounded: a check that hangs fails in seconds. */
-function useTransport(start: () => Promise<Transport>) {
-  let t: Transport | undefined
-  beforeAll(async () => {
-    t = await start()
-  })
-  afterAll(async () => {
-    await t?.close()
-  })
-  return {
-    send: (request: ConfRequest, ms = 10_000): Promise<ConfResponse> =>
-      bounded(t!.send(request), ms, `${request.method ?? 'GET'} ${request.path}`),
-  }
-}
-
 for (const factory of frameworkTransports(FRAMEWORKS.express)) {
   describe(`fromNode: ${factory.name}`, () => {
-    const { send } = useTransport(() => factory.start())
+    const { send } = useTransport(factory)
 
     it('Express streaming: a second res.write is not lost', async () => {
       const r = await send({ path: '/write-twice' })
@@ -69,7 +47,7 @@ for (const factory of frameworkTransports(FRAMEWORKS.express)) {
 
 for (const factory of frameworkTransports(plain)) {
   describe(`fromNode: ${factory.name}`, () => {
-    const { send } = useTransport(() => factory.start())
+    const { send } = useTransport(factory)
 
     it('no chunked framing leaks into the body: writes without a Content-Length come out as written', async () => {
       const r = await send({ path: '/streamed' })
