@@ -9,7 +9,7 @@ import type { MountOptions } from '../bridges/url.js'
 import { moduleExports } from '../core/call.js'
 import { TsgiError } from '../errors.js'
 import { describeLoadFailure } from './load-errors.js'
-import { findTsImport } from './tsx.js'
+import { importTypeScript } from './tsx.js'
 
 const TYPESCRIPT = new Set(['.ts', '.mts', '.cts', '.tsx'])
 
@@ -41,12 +41,13 @@ export async function loadApp(path: string, options: LoadOptions = {}): Promise<
 
 /** The module's exports; a CommonJS module compiled from `export default` is unwrapped (moduleExports). */
 async function importFile(file: string): Promise<Exports> {
-  const url = pathToFileURL(file).href
-  const tsImport = TYPESCRIPT.has(extname(file)) ? await findTsImport(file) : undefined
   let namespace: Exports
   try {
-    namespace = tsImport ? await tsImport(url, import.meta.url) : ((await import(url)) as Exports)
+    namespace = TYPESCRIPT.has(extname(file))
+      ? await importTypeScript(file)
+      : ((await import(pathToFileURL(file).href)) as Exports)
   } catch (error) {
+    if (error instanceof TsgiError && error.code === 'ERR_LOAD_APP') throw error // tsx is missing
     throw new TsgiError('ERR_LOAD_APP', await describeLoadFailure(file, error), { cause: error })
   }
   return moduleExports(namespace)

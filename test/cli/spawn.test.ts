@@ -98,6 +98,21 @@ describe('bin/tsgi.js', () => {
   })
 })
 
+describe("the app's stack traces", () => {
+  // tsx's ESM loader runs a CommonJS .ts file from a data: URL: every frame was that URL, not the file.
+  it.each(['cjs-project', 'esm-project'])('a .ts app in a %s: frames name the file, line and column', async (dir) => {
+    const { code, stdout, stderr } = await run([bin, 'cgi', `test/cli/fixtures/${dir}/fails.ts`], {
+      REQUEST_METHOD: 'GET',
+      SERVER_PROTOCOL: 'HTTP/1.1',
+      TSGI_FROM_SOURCE: '1',
+    })
+    expect(code).toBe(0)
+    expect(stdout).toMatch(/^Status: 500 /)
+    expect(stderr).toContain(`${root}test/cli/fixtures/${dir}/fails.ts:6:9`)
+    expect(stderr).not.toContain('data:text/javascript')
+  })
+})
+
 describe('hints are commands that run', () => {
   it('`tsgi cgi APP` run by hand says how to try it, and that command answers a request', async () => {
     const { code, stderr } = await run([bin, 'cgi', 'examples/hello.ts'])
