@@ -2,12 +2,19 @@
 // script: a single esbuild bundle with a node shebang, mode 0755, loading nothing else at run time, the
 // fastest form Node can start (docs/performance.md). What would fail silently under a web server fails here.
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs'
-import { createRequire } from 'node:module'
-import { basename, dirname, join, relative, resolve } from 'node:path'
-import { fileURLToPath, pathToFileURL } from 'node:url'
+import { basename, dirname, extname, join, relative, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import type { Shape } from '../bridges/shape.js'
 import type { MountOptions } from '../bridges/url.js'
-import { TsgiError } from '../errors.js'
+import type { TsgiError } from '../errors.js'
+import {
+  type Esbuild,
+  buildError as errorOf,
+  findEsbuild,
+  formatMessage,
+  runEsbuild,
+  runEsbuildAsync,
+} from './esbuild.js'
 
 export interface BuildOptions {
   /** The app module. */
@@ -39,8 +46,6 @@ export interface BuildResult {
   notes: string[]
 }
 
-type Esbuild = typeof import('esbuild')
-
 /** Builds the CGI script; every failure is a TsgiError ERR_BUILD saying what to do. */
 export async function buildCgiScript(options: BuildOptions): Promise<BuildResult> {
   const cwd = options.cwd ?? process.cwd()
@@ -48,8 +53,10 @@ export async function buildCgiScript(options: BuildOptions): Promise<BuildResult
   const out = resolve(cwd, options.out)
   const exportName = options.exportName ?? 'default'
   if (!existsSync(app) || !statSync(app).isFile()) throw buildError(`app module not found: ${app}`)
-  const esbuild = await findEsbuild(app)
-  checkExport(esbuild, app, { exportName, label: options.app, cwd }, options.withExport)
+  const esbuild = findEsbuild(app)?.esbuild
+  if (esbuild === undefined)
+    throw buildError('tsgi build bundles with esbuild, which is not installed: npm install --save-dev esbuild')
+  checkExport(esbuild, { app, exportName, label: options.app, cwd }, options.withExport)
   const format = moduleScope(out) === 'module' && !out.endsWith('.cjs') ? 'esm' : 'cjs'
   const notes: string[] = []
   if (format === 'esm') {
@@ -62,36 +69,36 @@ export async function buildCgiScript(options: BuildOptions): Promise<BuildResult
   const run = { shape: options.shape, mount: options.mount }
   const shebang = shebangLine(options, notes)
   const entry = { app, out, exportName, label: options.app, cwd, run, shebang, sourcemap: options.sourcemap === true }
-  const code = await bundle(esbuild, entry, format, notes)
+  const { code, warnings } = await bundleApp(esbuild, entry, format)
+  notes.push(...warnings)
   writeScript(out, code)
   return { out, bytes: code.byteLength, format, notes }
 }
 
-/** esbuild from tsgi's own dependencies, else from the app's project (it is an optional peer). */
-async function findEsbuild(app: string): Promise<Esbuild> {
-  try {
-    return (await import('esbuild')) as Esbuild
-  } catch {
-    try {
-      const path = createRequire(app).resolve('esbuild')
-      return (await import(pathToFileURL(path).href)) as Esbuild
-    } catch {
-      throw buildError('tsgi build bundles with esbuild, which is not installed: npm install --save-dev esbuild')
-    }
-  }
-}
-
-/** A missing export is found without running the app (esbuild's metafile lists an ES module's exports). */
-function checkExport(
+/**
+ * A missing export is found without running the app (esbuild's metafile lists an ES module's exports).
+ * A script without a known extension is read as TypeScript (`typescript`).
+ */
+export function checkExport(
   esbuild: Esbuild,
-  app: string,
-  { exportName, label, cwd }: Pick<Entry, 'exportName' | 'label' | 'cwd'>,
-  withExport: BuildOptions['withExport'],
+  { app, exportName, label, cwd, typescript }: Pick<Entry, 'app' | 'exportName' | 'label' | 'cwd' | 'typescript'>,
+  withExport: ((name: string) => string) | undefined,
+  who = 'tsgi build',
 ): void {
-  const scan = runEsbuild(() =>
+  const source = typescript
+    ? {
+        stdin: {
+          contents: readFileSync(app, 'utf8'),
+          loader: 'ts' as const,
+          sourcefile: label,
+          resolveDir: dirname(app),
+        },
+      }
+    : { entryPoints: [app] }
+  const scan = runEsbuild(who, () =>
     esbuild.buildSync({
       absWorkingDir: cwd,
-      entryPoints: [app],
+      ...source,
       bundle: false,
       format: 'esm',
       platform: 'node',
@@ -109,53 +116,95 @@ function checkExport(
   const first = output.exports[0]
   const hint =
     first === undefined ? '' : withExport ? `; to build it: ${withExport(first)}` : `; pick one with --export ${first}`
-  throw buildError(`${label} has ${what} (${has})${hint}`)
+  throw errorOf(who, `${label} has ${what} (${has})${hint}`)
 }
 
-interface Entry {
+export interface Entry {
   app: string
   /** Where the script goes: source map paths are relative to it. */
-  out: string
+  out?: string
   exportName: string
   label: string
   cwd: string
   run: { shape?: Shape; mount?: MountOptions }
-  shebang: string
-  sourcemap: boolean
+  /** The script's first line; none: a module whose default export serves a request (the compile cache). */
+  shebang?: string
+  sourcemap?: boolean
+  /** Read the app as TypeScript whatever its extension (a CGI script named `hello`). */
+  typescript?: boolean
+  /** Who reports a failure (`tsgi build`). */
+  who?: string
 }
 
-async function bundle(
-  esbuild: Esbuild,
-  { app, out, exportName, label, cwd, run, shebang, sourcemap }: Entry,
-  format: 'cjs' | 'esm',
-  notes: string[],
-): Promise<Uint8Array> {
-  // The CGI adapter is imported first: it scrubs HTTP_PROXY before the app's modules run (httpoxy, S-01).
-  const entry =
-    `import { runCgiExport } from ${JSON.stringify(cgiModule())}\n` +
-    `import * as app from ${JSON.stringify(app)}\n` +
-    `void runCgiExport(app, ${JSON.stringify(exportName)}, ${JSON.stringify(basename(label))}, ${JSON.stringify(run)})\n`
+export interface Bundle {
+  code: Uint8Array
+  /** esbuild's warnings, formatted. */
+  warnings: string[]
+  /** Every file esbuild read, absolute (its metafile's inputs). */
+  inputs: string[]
+}
+
+/**
+ * The app and the CGI runner as one esbuild bundle: with a shebang, a script that serves the request when it
+ * runs (`tsgi build`); without, a CommonJS module whose default export, called with runCgi's options, serves
+ * it (the compile cache).
+ */
+export async function bundleApp(esbuild: Esbuild, entry: Entry, format: 'cjs' | 'esm'): Promise<Bundle> {
+  const { app, out, cwd, shebang, sourcemap } = entry
   const esm =
     "import { createRequire as __tsgiRequire } from 'node:module'; const require = __tsgiRequire(import.meta.url);"
-  const result = await runEsbuildAsync(() =>
+  const banner = shebang === undefined ? undefined : format === 'esm' ? `${shebang}\n${esm}` : shebang
+  const result = await runEsbuildAsync(entry.who ?? 'tsgi build', () =>
     esbuild.build({
       absWorkingDir: cwd,
-      outfile: out, // not written (write: false): it anchors the source map's paths
-      stdin: { contents: entry, resolveDir: dirname(app), sourcefile: 'tsgi-cgi-entry.js', loader: 'js' },
+      ...(out === undefined ? {} : { outfile: out }), // not written (write: false): it anchors the source map's paths
+      stdin: { contents: entryCode(entry), resolveDir: dirname(app), sourcefile: 'tsgi-cgi-entry.js', loader: 'js' },
       bundle: true,
       platform: 'node',
       format,
       target: `node${process.versions.node.split('.')[0]}`,
       write: false,
+      metafile: true,
       logLevel: 'silent',
       legalComments: 'none',
       keepNames: true,
-      banner: { js: format === 'esm' ? `${shebang}\n${esm}` : shebang },
-      ...(sourcemap ? { sourcemap: 'inline' as const, sourcesContent: false } : {}),
+      ...(banner === undefined ? {} : { banner: { js: banner } }),
+      ...(sourcemap === true ? { sourcemap: 'inline' as const, sourcesContent: false } : {}),
+      ...(entry.typescript === true ? { plugins: [typescriptEntry(app)] } : {}),
     }),
   )
-  for (const warning of result.warnings) notes.push(formatMessage(warning))
-  return result.outputFiles[0]!.contents
+  const inputs = Object.keys(result.metafile.inputs)
+    .filter((input) => input !== '<stdin>')
+    .map((input) => resolve(cwd, input))
+  return { code: result.outputFiles[0]!.contents, warnings: result.warnings.map(formatMessage), inputs }
+}
+
+/** The bundle's entry. The CGI adapter is imported first: it scrubs HTTP_PROXY before the app's modules run (httpoxy, S-01). */
+function entryCode({ app, exportName, label, run, shebang }: Entry): string {
+  const args = `app, ${JSON.stringify(exportName)}, ${JSON.stringify(basename(label))}`
+  return (
+    `import { runCgiExport } from ${JSON.stringify(cgiModule())}\n` +
+    `import * as app from ${JSON.stringify(app)}\n` +
+    (shebang === undefined
+      ? `export default (cgi) => runCgiExport(${args}, { ...${JSON.stringify(run)}, cgi })\n`
+      : `void runCgiExport(${args}, ${JSON.stringify(run)})\n`)
+  )
+}
+
+/** Loads `app` as TypeScript whatever its name: esbuild picks a loader by extension, and a CGI script may have none. */
+function typescriptEntry(app: string): import('esbuild').Plugin {
+  const filter = new RegExp(`^${app.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`)
+  return {
+    name: 'tsgi-typescript-entry',
+    setup(build) {
+      build.onLoad({ filter }, () => ({ contents: readFileSync(app, 'utf8'), loader: 'ts', resolveDir: dirname(app) }))
+    },
+  }
+}
+
+/** Whether esbuild knows how to read `file` by its extension; a CGI script named `hello` is TypeScript here. */
+export function hasScriptExtension(file: string): boolean {
+  return ['.ts', '.mts', '.cts', '.tsx', '.js', '.mjs', '.cjs', '.jsx'].includes(extname(file))
 }
 
 /**
@@ -209,40 +258,6 @@ function writeScript(out: string, code: Uint8Array): void {
   }
 }
 
-interface EsbuildMessage {
-  text: string
-  location: { file: string; line: number; column: number; lineText: string } | null
-}
-
-/** `app.ts:3:10: Could not resolve "x"` and the offending line, as a compiler prints it. */
-function formatMessage({ text, location }: EsbuildMessage): string {
-  if (location === null) return text
-  const { file, line, column, lineText } = location
-  return `${file}:${line}:${column + 1}: ${text}\n  ${line} | ${lineText}\n  ${' '.repeat(String(line).length)} | ${' '.repeat(column)}^`
-}
-
-function fromEsbuild(error: unknown): TsgiError {
-  const errors = (error as { errors?: EsbuildMessage[] }).errors
-  if (!Array.isArray(errors)) return buildError(error instanceof Error ? error.message : String(error))
-  return buildError(`the app does not bundle:\n${errors.map(formatMessage).join('\n')}`)
-}
-
-function runEsbuild<T>(run: () => T): T {
-  try {
-    return run()
-  } catch (error) {
-    throw fromEsbuild(error)
-  }
-}
-
-async function runEsbuildAsync<T>(run: () => Promise<T>): Promise<T> {
-  try {
-    return await run()
-  } catch (error) {
-    throw fromEsbuild(error)
-  }
-}
-
 function buildError(message: string): TsgiError {
-  return new TsgiError('ERR_BUILD', `tsgi build: ${message}`)
+  return errorOf('tsgi build', message)
 }

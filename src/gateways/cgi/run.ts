@@ -63,21 +63,23 @@ export async function runCgi(app: App, options: CgiOptions = {}): Promise<number
 
 /**
  * Serves one CGI request with the app exported as `exportName` by an imported module (what a `tsgi build`
- * script runs), a Fetch or Node app through its bridge. A module without such an app still answers: a 500,
- * the reason on stderr, exit code 1.
+ * script and a compiled source script run), a Fetch or Node app through its bridge; `cgi` goes to runCgi.
+ * A module without such an app still answers: a 500, the reason on stderr, exit code 1.
  */
 export async function runCgiExport(
   namespace: Record<string, unknown>,
   exportName: string,
   label: string,
-  options: { shape?: Shape; mount?: MountOptions } = {},
+  options: { shape?: Shape; mount?: MountOptions; cgi?: CgiOptions } = {},
 ): Promise<number> {
   const value = moduleExports(namespace)[exportName]
   const shape = shapeOf(value, options.shape)
-  if (shape !== undefined) return runCgi(await adapt(value, shape, options.mount))
+  if (shape !== undefined) return runCgi(await adapt(value, shape, options.mount), options.cgi)
   const what = exportName === 'default' ? 'the default export' : `export "${exportName}"`
-  lazyStderr(undefined).write(`cgi: ${what} of ${label} is not an app (got ${typeof value}): ${SHAPES_HELP}\n`)
-  if (process.env.REQUEST_METHOD !== undefined) writeError(undefined, 500)
+  lazyStderr(options.cgi?.stderr).write(
+    `cgi: ${what} of ${label} is not an app (got ${typeof value}): ${SHAPES_HELP}\n`,
+  )
+  if (process.env.REQUEST_METHOD !== undefined) writeError(options.cgi?.stdout, 500)
   process.exitCode = 1
   return 1
 }
