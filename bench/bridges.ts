@@ -6,12 +6,14 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { killAll } from '../src/bench/procs.js'
+import { median, shuffle, systemLines } from '../src/bench/stats.js'
+import type { RequestSpec } from '../src/bench/wire.js'
 import { compile } from './bridges/compile.js'
+import './fastcgi/exit.js'
 import { type Knobs, loopSample } from './fastcgi/measure.js'
-import { killAll } from './fastcgi/procs.js'
-import { median, pairedRatio, type Sample, shuffle, systemInfo, table } from './fastcgi/report.js'
+import { pairedRatio, type Sample, table } from './fastcgi/report.js'
 import { type Server, startHttp, startResponder, stopServer } from './fastcgi/servers.js'
-import type { RequestSpec } from './fastcgi/wire.js'
 
 const ROUNDS = Number(process.env.ROUNDS ?? 5)
 const DURATION_MS = Number(process.env.DURATION_MS ?? 3000)
@@ -26,7 +28,7 @@ interface Variant {
 }
 
 async function main(): Promise<void> {
-  console.log(systemInfo())
+  console.log(systemLines())
   const dir = mkdtempSync(join(tmpdir(), 'tsgi-bench-bridges-'))
   const servers: Server[] = []
   try {

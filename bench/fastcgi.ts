@@ -5,10 +5,13 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { haveCommand, type Nginx, startNginx } from './fastcgi/front.js'
-import { type Knobs, loopSample, rssMB, trackPeak, wrkSample } from './fastcgi/measure.js'
-import { killAll, othersBusy, run, stop } from './fastcgi/procs.js'
-import { median, PEERS, pairedRatio, type Sample, shuffle, systemInfo, table, targets } from './fastcgi/report.js'
+import { haveCommand, killAll, othersBusy, rssMB, run, stop, trackPeak } from '../src/bench/procs.js'
+import { median, shuffle, systemLines } from '../src/bench/stats.js'
+import type { RequestSpec } from '../src/bench/wire.js'
+import './fastcgi/exit.js'
+import { type Nginx, startNginx } from './fastcgi/front.js'
+import { type Knobs, loopSample, wrkSample } from './fastcgi/measure.js'
+import { PEERS, pairedRatio, type Sample, table, targets } from './fastcgi/report.js'
 import {
   type Compiled,
   compile,
@@ -18,7 +21,6 @@ import {
   startResponder,
   stopServer,
 } from './fastcgi/servers.js'
-import type { RequestSpec } from './fastcgi/wire.js'
 
 const ROUNDS = Number(process.env.ROUNDS ?? 3)
 const DURATION_MS = Number(process.env.DURATION_MS ?? 3000)
@@ -38,7 +40,7 @@ interface Variant {
 
 async function main(): Promise<void> {
   const began = performance.now()
-  console.log(systemInfo())
+  console.log(systemLines())
   console.log(await noise())
   const dir = mkdtempSync(join(tmpdir(), 'tsgi-bench-fcgi-'))
   const servers: Server[] = []
@@ -262,7 +264,7 @@ async function main(): Promise<void> {
     )
     console.log(await noise())
     console.log(
-      `${systemInfo().split('\n')[1]} (at the end); total ${((performance.now() - began) / 1000).toFixed(0)} s`,
+      `${systemLines().split('\n')[1]} (at the end); total ${((performance.now() - began) / 1000).toFixed(0)} s`,
     )
   } finally {
     if (nginx) await stop(nginx.proc)

@@ -5,10 +5,12 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { killAll } from '../src/bench/procs.js'
+import { shuffle, systemLines } from '../src/bench/stats.js'
 import { compile, type ENTRIES } from './bridges/compile.js'
+import './fastcgi/exit.js'
 import { type Knobs, loopSample } from './fastcgi/measure.js'
-import { killAll } from './fastcgi/procs.js'
-import { pairedRatio, type Sample, shuffle, systemInfo, table } from './fastcgi/report.js'
+import { pairedRatio, type Sample, table } from './fastcgi/report.js'
 import { RESPONDER_FLAGS, type Server, startResponder, stopServer } from './fastcgi/servers.js'
 
 const ROUNDS = Number(process.env.ROUNDS ?? 5)
@@ -30,7 +32,7 @@ interface Variant {
 }
 
 async function main(): Promise<void> {
-  console.log(systemInfo())
+  console.log(systemLines())
   console.log(`shipped flags: ${RESPONDER_FLAGS.join(' ') || '(none)'}`)
   const dir = mkdtempSync(join(tmpdir(), 'tsgi-bench-flags-'))
   const variants: Variant[] = []

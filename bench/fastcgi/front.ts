@@ -1,14 +1,9 @@
 // The HTTP front rows: wrk (Debian's, one thread) as the HTTP reference generator, and nginx from a
 // config rendered into a temp dir (foreground, one worker, keep-alive upstreams), stopped at the end.
-import { spawnSync } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
-import { type AddressInfo, connect, createServer } from 'node:net'
+import { connect } from 'node:net'
 import { join } from 'node:path'
-import { childPids, cpuMs, run, type Started, start } from './procs.js'
-
-export function haveCommand(name: string): boolean {
-  return spawnSync('sh', ['-c', `command -v ${name}`], { stdio: 'ignore' }).status === 0
-}
+import { childPids, cpuMs, freePort, run, type Started, start } from '../../src/bench/procs.js'
 
 export interface WrkResult {
   rps: number
@@ -60,18 +55,6 @@ export async function runWrk(url: string, conns: number, seconds: number, pids: 
     genCpuMs,
     pidCpuMs,
   }
-}
-
-/** A free loopback TCP port (bound then released: the race is acceptable for a bench). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo
-      server.close(() => resolve(port))
-    })
-  })
 }
 
 export interface Nginx {

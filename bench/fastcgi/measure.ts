@@ -1,11 +1,11 @@
 // One measurement = one Sample: a generator run (or wrk) against a server, with the server's CPU read
 // from /proc around the window and its peak RSS (VmHWM reset before, read after).
 
+import { trackPeak } from '../../src/bench/procs.js'
+import type { RequestSpec } from '../../src/bench/wire.js'
 import { runWrk } from './front.js'
-import { peakKb, resetPeak, rssKb, sampleRss } from './procs.js'
-import { MB, type Sample } from './report.js'
+import type { Sample } from './report.js'
 import { generate, type Server } from './servers.js'
-import type { RequestSpec } from './wire.js'
 
 export interface Knobs {
   loadgen: string
@@ -89,24 +89,4 @@ export async function wrkSample(
     genCore: r.genCpuMs / SEC / seconds,
     peakMB: peak(),
   }
-}
-
-/** Resets VmHWM now; the returned function gives the peak since, in MB (max of VmHWM and sampling). */
-export function trackPeak(pid: number): () => number {
-  const reset = resetPeak(pid)
-  const sampled = sampleRss(pid)
-  return () => {
-    const max = sampled()
-    let hwm = NaN
-    try {
-      hwm = reset ? peakKb(pid) : NaN
-    } catch {
-      // gone
-    }
-    return (Math.max(max, Number.isFinite(hwm) ? hwm : 0) * 1024) / MB
-  }
-}
-
-export function rssMB(pid: number): number {
-  return (rssKb(pid) * 1024) / MB
 }

@@ -1,6 +1,7 @@
 // Samples, medians and the printed tables of the FastCGI bench: one row per variant, medians over the
 // interleaved rounds, ratios paired round by round, PASS/FAIL beside each target.
-import { cpus, loadavg, release } from 'node:os'
+import { MB } from '../../src/bench/procs.js'
+import { median } from '../../src/bench/stats.js'
 
 /** One measurement of one variant in one round. */
 export interface Sample {
@@ -27,36 +28,9 @@ export interface Sample {
   peakMB?: number
 }
 
-export const MB = 1e6
-
-export function median(values: number[]): number {
-  const sorted = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b)
-  if (sorted.length === 0) return NaN
-  const mid = sorted.length >> 1
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
-}
-
-export function shuffle<T>(items: T[]): T[] {
-  const out = [...items]
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = Math.floor(Math.random() * (i + 1))
-    ;[out[i], out[j]] = [out[j]!, out[i]!]
-  }
-  return out
-}
-
 function fmt(n: number | undefined, digits = 0): string {
   if (n === undefined || !Number.isFinite(n)) return '-'
   return n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits })
-}
-
-export function systemInfo(): string {
-  const cpu = cpus()
-  const [l1, l5, l15] = loadavg()
-  return [
-    `system: ${cpu.length} cores (${cpu[0]?.model ?? 'unknown'}), Linux ${release()}, node ${process.version}`,
-    `load average: ${l1!.toFixed(2)} ${l5!.toFixed(2)} ${l15!.toFixed(2)}`,
-  ].join('\n')
 }
 
 const COLUMNS = [

@@ -3,8 +3,8 @@
 // own entries (generator, bench/parser.ts, fixture apps) compiled once by esbuild into a temp dir.
 import { join, resolve } from 'node:path'
 import { build } from 'esbuild'
-import type { GenConfig, GenResult } from './loadgen.js'
-import { run, type Started, start, stop, waitFor } from './procs.js'
+import type { GenConfig, GenResult } from '../../src/bench/loadgen.js'
+import { run, type Started, start, stop, waitFor } from '../../src/bench/procs.js'
 
 export const root = resolve(import.meta.dirname, '..', '..')
 const node = process.execPath

@@ -1,5 +1,5 @@
-// Request bytes and end-of-response detectors for the bench's load generator. The two protocols
-// share one closed loop; only what is written here differs (pre-encoded requests, cheap detectors).
+// Request bytes and end-of-response detectors for the bench's load generator. FastCGI and HTTP share one
+// closed loop; only what is written here differs (pre-encoded requests, cheap detectors).
 import {
   encodeBeginRequestBody,
   encodeParams,
@@ -7,7 +7,7 @@ import {
   RecordType,
   Role,
   WebServerConnection,
-} from '../../src/protocol/fastcgi/index.js'
+} from '../protocol/fastcgi/index.js'
 
 /** A request as the generator needs it: bytes to send, a body sent afterwards (bulk) or not. */
 export interface RequestSpec {
@@ -144,11 +144,26 @@ export function fcgiDetector(): EndDetector {
 }
 
 const HEAD_END = Buffer.from('\r\n\r\n')
+const CRLF = Buffer.from('\r\n')
 
-/** HTTP/1.1: find the end of the head, read Content-Length, count body bytes (no chunked: the servers set it). */
+/** How the body after an HTTP/1.1 head is framed: a length (0: none) or chunked. */
+function framing(head: string): number | 'chunked' {
+  const status = Number(head.slice(9, 12))
+  if (status === 204 || status === 304 || (status >= 100 && status < 200)) return 0
+  if (/\r\ntransfer-encoding:[^\r]*chunked/.test(head)) return 'chunked'
+  const at = head.indexOf('\r\ncontent-length:')
+  if (at < 0) throw new Error(`bench: HTTP response with no Content-Length and not chunked: ${JSON.stringify(head)}`)
+  return parseInt(head.slice(at + 17), 10)
+}
+
+/**
+ * HTTP/1.1: find the end of the head, then count Content-Length bytes or walk the chunks to the last one
+ * (trailers are not expected). `bytes` counts the whole response.
+ */
 export function httpDetector(): EndDetector {
-  let head: Buffer | undefined
-  let bodyLeft = -1
+  let pending: Buffer | undefined // a head or a chunk-size line split across reads, copied
+  let bodyLeft = -1 // -1: in the head; -2: at a chunk-size line; -3: at the final CRLF
+  let chunked = false
   let done = false
   const d: EndDetector = {
     bytes: 0,
@@ -159,26 +174,47 @@ export function httpDetector(): EndDetector {
       }
       d.bytes += chunk.length
       let buf = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length)
-      if (bodyLeft < 0) {
-        if (head !== undefined) buf = Buffer.concat([head, buf])
-        const end = buf.indexOf(HEAD_END)
-        if (end < 0) {
-          head = Buffer.from(buf) // a copy: the generator reuses its read buffer
+      if (pending !== undefined) {
+        buf = Buffer.concat([pending, buf])
+        pending = undefined
+      }
+      while (true) {
+        if (bodyLeft === -1) {
+          const end = buf.indexOf(HEAD_END)
+          if (end < 0) return hold(buf)
+          const frame = framing(buf.toString('latin1', 0, end + 2).toLowerCase())
+          chunked = frame === 'chunked'
+          bodyLeft = frame === 'chunked' ? -2 : frame
+          buf = buf.subarray(end + 4)
+          continue
+        }
+        if (bodyLeft === -2 || bodyLeft === -3) {
+          const eol = buf.indexOf(CRLF)
+          if (eol < 0) return hold(buf)
+          const size = bodyLeft === -3 ? 0 : parseInt(buf.toString('latin1', 0, eol), 16)
+          buf = buf.subarray(eol + 2)
+          if (bodyLeft === -3) return finish()
+          bodyLeft = size === 0 ? -3 : size + 2 // the chunk and its CRLF
+          continue
+        }
+        if (buf.length < bodyLeft) {
+          bodyLeft -= buf.length
           return false
         }
-        head = undefined
-        const text = buf.toString('latin1', 0, end).toLowerCase()
-        const at = text.indexOf('\r\ncontent-length:')
-        if (at < 0) throw new Error(`bench: HTTP response without Content-Length: ${JSON.stringify(text)}`)
-        bodyLeft = parseInt(text.slice(at + 17), 10)
-        buf = buf.subarray(end + 4)
+        buf = buf.subarray(bodyLeft)
+        if (!chunked) return finish()
+        bodyLeft = -2
       }
-      bodyLeft -= buf.length
-      if (bodyLeft > 0) return false
-      bodyLeft = -1
-      done = true
-      return true
     },
+  }
+  const hold = (buf: Buffer): false => {
+    if (buf.length > 0) pending = Buffer.from(buf) // a copy: the generator reuses its read buffer
+    return false
+  }
+  const finish = (): true => {
+    bodyLeft = -1
+    done = true
+    return true
   }
   return d
 }
@@ -207,5 +243,19 @@ export function decodeFcgiResponse(bytes: Uint8Array): { status: string; body: s
 export function decodeHttpResponse(bytes: Uint8Array): { status: string; body: string } {
   const text = Buffer.from(bytes).toString('latin1')
   const split = text.indexOf('\r\n\r\n')
-  return { status: text.slice(9, text.indexOf('\r\n')), body: text.slice(split + 4) }
+  const status = text.slice(9, text.indexOf('\r\n'))
+  const body = text.slice(split + 4)
+  return { status, body: framing(text.slice(0, split + 2).toLowerCase()) === 'chunked' ? dechunk(body) : body }
+}
+
+function dechunk(text: string): string {
+  let out = ''
+  for (let at = 0; at < text.length; ) {
+    const eol = text.indexOf('\r\n', at)
+    const size = parseInt(text.slice(at, eol), 16)
+    if (!(size > 0)) break
+    out += text.slice(eol + 2, eol + 2 + size)
+    at = eol + 4 + size
+  }
+  return out
 }

@@ -1,7 +1,8 @@
-// Child processes of the bench: started with a clean environment (no NODE_EXTRA_CA_CERTS, which
-// triples Node's start-up), tracked, and killed at the end even on failure; /proc readers for CPU and RSS.
-import { type ChildProcess, spawn } from 'node:child_process'
+// Child processes of the benches: started with a clean environment (no NODE_EXTRA_CA_CERTS, which
+// triples Node's start-up), tracked so the caller can kill them all; /proc readers for CPU and RSS.
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { type AddressInfo, createServer } from 'node:net'
 
 /** `env -i`-like: PATH and HOME only. */
 export const CLEAN_ENV: NodeJS.ProcessEnv = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/' }
@@ -99,22 +100,48 @@ export async function stop(proc: Started, graceMs = 2000): Promise<void> {
 export function killAll(): void {
   for (const child of children) child.kill('SIGKILL')
 }
-process.on('exit', killAll)
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    killAll()
-    process.exitCode = 130
-    process.kill(process.pid, signal)
-  })
-}
 
 const TICK_MS = 10 // USER_HZ is 100 on Linux
 
+/** Fields of /proc/PID/stat after the command name: index 11 is utime (field 14). */
+function statFields(pid: number): string[] {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'latin1')
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+}
+
 /** utime + stime of `pid`, milliseconds. */
 export function cpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'latin1')
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  const fields = statFields(pid)
   return (Number(fields[11]) + Number(fields[12])) * TICK_MS
+}
+
+/** cutime + cstime of `pid`: its children's CPU once it has reaped them, milliseconds. */
+export function reapedCpuMs(pid: number): number {
+  const fields = statFields(pid)
+  return (Number(fields[13]) + Number(fields[14])) * TICK_MS
+}
+
+/** `pid` and every live descendant. */
+export function processTree(pid: number): number[] {
+  const out = [pid]
+  for (let i = 0; i < out.length; i++) out.push(...childPids(out[i]!))
+  return out
+}
+
+/**
+ * CPU of `pid` and all its descendants, live or reaped: each live process's own plus what it reaped. A
+ * child that exits between two reads moves from the live sum to its parent's reaped sum, counted once.
+ */
+export function treeCpuMs(pid: number): number {
+  let total = 0
+  for (const one of processTree(pid)) {
+    try {
+      total += cpuMs(one) + reapedCpuMs(one)
+    } catch {
+      // exited meanwhile: its parent's reaped sum has it, or will on the next read
+    }
+  }
+  return total
 }
 
 function statusKb(pid: number, field: 'VmRSS' | 'VmHWM'): number {
@@ -151,13 +178,24 @@ export function sampleRss(pid: number, everyMs = 20): () => number {
   }
 }
 
-/** The direct children of `pid` (nginx's worker under its master). */
+/** The direct children of `pid`, from every thread (nginx's worker under its master). */
 export function childPids(pid: number): number[] {
+  let tasks: string[]
   try {
-    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'latin1').trim().split(/\s+/).filter(Boolean).map(Number)
+    tasks = readdirSync(`/proc/${pid}/task`)
   } catch {
     return []
   }
+  const out: number[] = []
+  for (const task of tasks) {
+    try {
+      const list = readFileSync(`/proc/${pid}/task/${task}/children`, 'latin1').trim()
+      if (list !== '') out.push(...list.split(/\s+/).map(Number))
+    } catch {
+      // the thread ended
+    }
+  }
+  return out
 }
 
 /** CPU used by other processes over `ms` (share of one core), and the busiest one: noise on a shared box. */
@@ -199,4 +237,42 @@ export async function othersBusy(ms: number, exclude: Set<number>): Promise<{ sh
     share: total / ms,
     top: top.ms > 0 ? `pid ${top.pid} ${command} ${Math.round((top.ms / ms) * 100)}%` : 'none',
   }
+}
+
+export const MB = 1e6
+
+/** Resets VmHWM now; the returned function gives the peak since, in MB (max of VmHWM and sampling). */
+export function trackPeak(pid: number): () => number {
+  const reset = resetPeak(pid)
+  const sampled = sampleRss(pid)
+  return () => {
+    const max = sampled()
+    let hwm = NaN
+    try {
+      hwm = reset ? peakKb(pid) : NaN
+    } catch {
+      // gone
+    }
+    return (Math.max(max, Number.isFinite(hwm) ? hwm : 0) * 1024) / MB
+  }
+}
+
+export function rssMB(pid: number): number {
+  return (rssKb(pid) * 1024) / MB
+}
+
+export function haveCommand(name: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${name}`], { stdio: 'ignore' }).status === 0
+}
+
+/** A free loopback TCP port (bound then released: the race is acceptable for a bench). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo
+      server.close(() => resolve(port))
+    })
+  })
 }
