@@ -81,10 +81,11 @@ export async function buildCgiScript(options: BuildOptions): Promise<BuildResult
  */
 export function checkExport(
   esbuild: Esbuild,
-  { app, exportName, label, cwd, typescript }: Pick<Entry, 'app' | 'exportName' | 'label' | 'cwd' | 'typescript'>,
+  entry: Pick<Entry, 'app' | 'exportName' | 'label' | 'cwd' | 'typescript' | 'absolutePaths'>,
   withExport: ((name: string) => string) | undefined,
   who = 'tsgi build',
 ): void {
+  const { app, exportName, label, cwd, typescript } = entry
   const source = typescript
     ? {
         stdin: {
@@ -95,17 +96,20 @@ export function checkExport(
         },
       }
     : { entryPoints: [app] }
-  const scan = runEsbuild(who, () =>
-    esbuild.buildSync({
-      absWorkingDir: cwd,
-      ...source,
-      bundle: false,
-      format: 'esm',
-      platform: 'node',
-      write: false,
-      metafile: true,
-      logLevel: 'silent',
-    }),
+  const scan = runEsbuild(
+    who,
+    () =>
+      esbuild.buildSync({
+        absWorkingDir: cwd,
+        ...source,
+        bundle: false,
+        format: 'esm',
+        platform: 'node',
+        write: false,
+        metafile: true,
+        logLevel: 'silent',
+      }),
+    entry.absolutePaths === true ? cwd : undefined,
   )
   const input = Object.values(scan.metafile!.inputs)[0]
   const output = Object.values(scan.metafile!.outputs)[0]
@@ -134,7 +138,12 @@ export interface Entry {
   typescript?: boolean
   /** Who reports a failure (`tsgi build`). */
   who?: string
+  /** Report failures with absolute paths (a web server's error log has no working directory). */
+  absolutePaths?: boolean
 }
+
+/** The name of the generated entry module (stdin) in stack traces, source maps and the metafile. */
+const ENTRY_NAME = 'tsgi-cgi-entry.js'
 
 export interface Bundle {
   code: Uint8Array
@@ -154,27 +163,30 @@ export async function bundleApp(esbuild: Esbuild, entry: Entry, format: 'cjs' | 
   const esm =
     "import { createRequire as __tsgiRequire } from 'node:module'; const require = __tsgiRequire(import.meta.url);"
   const banner = shebang === undefined ? undefined : format === 'esm' ? `${shebang}\n${esm}` : shebang
-  const result = await runEsbuildAsync(entry.who ?? 'tsgi build', () =>
-    esbuild.build({
-      absWorkingDir: cwd,
-      ...(out === undefined ? {} : { outfile: out }), // not written (write: false): it anchors the source map's paths
-      stdin: { contents: entryCode(entry), resolveDir: dirname(app), sourcefile: 'tsgi-cgi-entry.js', loader: 'js' },
-      bundle: true,
-      platform: 'node',
-      format,
-      target: `node${process.versions.node.split('.')[0]}`,
-      write: false,
-      metafile: true,
-      logLevel: 'silent',
-      legalComments: 'none',
-      keepNames: true,
-      ...(banner === undefined ? {} : { banner: { js: banner } }),
-      ...(sourcemap === true ? { sourcemap: 'inline' as const, sourcesContent: false } : {}),
-      ...(entry.typescript === true ? { plugins: [typescriptEntry(app)] } : {}),
-    }),
+  const result = await runEsbuildAsync(
+    entry.who ?? 'tsgi build',
+    () =>
+      esbuild.build({
+        absWorkingDir: cwd,
+        ...(out === undefined ? {} : { outfile: out }), // not written (write: false): it anchors the source map's paths
+        stdin: { contents: entryCode(entry), resolveDir: dirname(app), sourcefile: ENTRY_NAME, loader: 'js' },
+        bundle: true,
+        platform: 'node',
+        format,
+        target: `node${process.versions.node.split('.')[0]}`,
+        write: false,
+        metafile: true,
+        logLevel: 'silent',
+        legalComments: 'none',
+        keepNames: true,
+        ...(banner === undefined ? {} : { banner: { js: banner } }),
+        ...(sourcemap === true ? { sourcemap: 'inline' as const, sourcesContent: false } : {}),
+        ...(entry.typescript === true ? { plugins: [typescriptEntry(app)] } : {}),
+      }),
+    entry.absolutePaths === true ? cwd : undefined,
   )
   const inputs = Object.keys(result.metafile.inputs)
-    .filter((input) => input !== '<stdin>')
+    .filter((input) => input !== ENTRY_NAME && input !== '<stdin>')
     .map((input) => resolve(cwd, input))
   return { code: result.outputFiles[0]!.contents, warnings: result.warnings.map(formatMessage), inputs }
 }

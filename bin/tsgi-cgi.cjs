@@ -1,0 +1,191 @@
+#!/usr/bin/env node
+// `tsgi-cgi [--export NAME] [--shape S] [--strip-script-name] [--nph] SCRIPT`: a CGI script in TypeScript,
+// run from its source (its first line: `#!/usr/bin/env tsgi-cgi`) through the compile cache. A cache entry
+// whose inputs are unchanged is required at once; anything else goes to src/build/source-script.ts.
+'use strict'
+const fs = require('node:fs')
+const path = require('node:path')
+
+const SHAPES = ['tsgi', 'fetch', 'node']
+const debug = process.env.TSGI_CACHE_DEBUG === '1'
+
+/**
+ * Where the cache is: $TSGI_CACHE_DIR, $XDG_CACHE_HOME/tsgi, $HOME/.cache/tsgi (with the temporary directory
+ * as its fallback: a web server's user often has a HOME it cannot write), else $TMPDIR/tsgi-cache-<euid>.
+ */
+function cachePlace(env) {
+  if (env.TSGI_CACHE_DIR) return { dir: path.resolve(env.TSGI_CACHE_DIR), from: 'TSGI_CACHE_DIR' }
+  // The XDG Base Directory spec: a relative path is invalid and ignored.
+  if (env.XDG_CACHE_HOME?.startsWith('/')) return { dir: path.join(env.XDG_CACHE_HOME, 'tsgi'), from: 'XDG_CACHE_HOME' }
+  // os.tmpdir() on POSIX, without loading node:os.
+  let tmp = env.TMPDIR || env.TMP || env.TEMP || '/tmp'
+  if (tmp.length > 1 && tmp.endsWith('/')) tmp = tmp.slice(0, -1)
+  const temporary = { dir: path.join(tmp, `tsgi-cache-${process.geteuid()}`), from: 'the temporary directory' }
+  if (!env.HOME?.startsWith('/')) return temporary
+  return { dir: path.join(env.HOME, '.cache', 'tsgi'), from: 'HOME', fallback: temporary }
+}
+
+/** The entry's key (what it was compiled from and with) and its file name, a hash of the key. */
+function entryKey(file, options) {
+  const manifest = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8'))
+  const node = process.versions.node.split('.')[0]
+  const { exportName = 'default', shape = null, stripScriptName = false } = options
+  const key = JSON.stringify([file, manifest.version, node, exportName, shape, stripScriptName])
+  return { key, name: hash53(key) }
+}
+
+/** cyrb53: a fast 53-bit string hash (no node:crypto on the hot path); the entry keeps the key to compare. */
+function hash53(text) {
+  let h1 = 0xdeadbeef
+  let h2 = 0x41c6ce57
+  for (let i = 0; i < text.length; i++) {
+    const ch = text.charCodeAt(i)
+    h1 = Math.imul(h1 ^ ch, 2654435761)
+    h2 = Math.imul(h2 ^ ch, 1597334677)
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909)
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909)
+  return (h2 >>> 0).toString(16).padStart(8, '0') + (h1 >>> 0).toString(16).padStart(8, '0')
+}
+
+/** Why a cache directory or entry file may not be used (S-24), or undefined. */
+function unsafe(stat, kind) {
+  if (stat.isSymbolicLink()) return 'is a symbolic link'
+  if (kind === 'directory' ? !stat.isDirectory() : !stat.isFile()) return `is not a ${kind}`
+  const uid = process.geteuid()
+  if (stat.uid !== uid) return `is owned by uid ${stat.uid}, not by this process's uid ${uid}`
+  if ((stat.mode & 0o022) !== 0) return `is writable by group or others (mode 0${(stat.mode & 0o777).toString(8)})`
+  return undefined
+}
+
+/** dev:ino:size:mtimeNs:ctimeNs, or '' for a file that is gone. A write always moves ctime (touch cannot set it). */
+function statKey(file) {
+  const s = fs.statSync(file, { bigint: true, throwIfNoEntry: false })
+  return s === undefined ? '' : `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`
+}
+
+/** The entry's record, read without following a link, if it is ours and for this key. */
+function readRecord(dir, name, key) {
+  let fd
+  try {
+    fd = fs.openSync(path.join(dir, `${name}.json`), fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW)
+    if (unsafe(fs.fstatSync(fd), 'file') !== undefined) return undefined
+    const record = JSON.parse(fs.readFileSync(fd, 'utf8'))
+    return record.key === key ? record : undefined
+  } catch {
+    return undefined
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd)
+  }
+}
+
+/** `{ bundle }` for a valid entry; otherwise `{ reason }`, and `{ problem }` for a directory refused (S-24). */
+function lookup(place, name, key) {
+  const stat = fs.lstatSync(place.dir, { throwIfNoEntry: false })
+  if (stat === undefined) {
+    return place.fallback ? lookup(place.fallback, name, key) : { reason: `no cache directory ${place.dir}` }
+  }
+  const problem = unsafe(stat, 'directory')
+  if (problem !== undefined) return { reason: `${place.dir} ${problem}`, problem }
+  const record = readRecord(place.dir, name, key)
+  if (record === undefined) return { reason: 'no entry' }
+  const changed = record.inputs.find(([file, stamp]) => statKey(file) !== stamp)
+  if (changed !== undefined) return { reason: `${changed[0]} changed` }
+  const bundle = path.join(place.dir, record.bundle)
+  const file = fs.lstatSync(bundle, { throwIfNoEntry: false })
+  if (file === undefined || unsafe(file, 'file') !== undefined) return { reason: `${bundle} is missing or not ours` }
+  return { bundle }
+}
+
+/**
+ * Serves one request with the TypeScript CGI script `script`. Resolves to the exit code, or to undefined when
+ * esbuild is missing and `runtime.fallback` asks for that instead of a 500 (`tsgi cgi` then uses tsx).
+ */
+async function runSource(script, options = {}, runtime = {}) {
+  const file = path.resolve(script)
+  const place = cachePlace(process.env)
+  const { key, name } = entryKey(file, options)
+  const found = lookup(place, name, key)
+  if (found.bundle !== undefined) {
+    if (debug) process.stderr.write(`tsgi-cgi: cache hit ${found.bundle}\n`)
+    const loaded = loadBundle(found.bundle)
+    if (loaded.error !== undefined) return fail(loaded.error)
+    if (loaded.serve !== undefined) return loaded.serve(cgiOptions(runtime))
+  }
+  const source = await sourceScript()
+  if (source === undefined) return fail('tsgi-cgi: dist/ is missing: run `npm run build` (or install tsx)')
+  const result = await source.compileSource({ file, options, place, name, key, reason: found.reason, ...runtime })
+  if (result.missing === 'esbuild' && runtime.fallback === true) return undefined
+  if (result.error !== undefined) return fail(result.error)
+  return result.serve(cgiOptions(runtime))
+}
+
+/** `{ serve }`; `{ error }` when the app throws as it loads; `{}` when a recompile removed the bundle meanwhile. */
+function loadBundle(bundle) {
+  try {
+    return { serve: require(bundle).default }
+  } catch (error) {
+    return fs.existsSync(bundle) ? { error: `tsgi-cgi: ${error?.stack ?? error}` } : {}
+  }
+}
+
+function cgiOptions({ scriptPath, command, nph }) {
+  return { scriptPath, ...(command === undefined ? {} : { command }), ...(nph === true ? { nph } : {}) }
+}
+
+/** src/build/source-script.ts: built in dist/, else the sources through tsx (a checkout, TSGI_FROM_SOURCE=1). */
+async function sourceScript() {
+  const { pathToFileURL } = require('node:url')
+  const root = path.join(__dirname, '..')
+  const built = path.join(root, 'dist', 'build', 'source-script.js')
+  if (process.env.TSGI_FROM_SOURCE !== '1' && fs.existsSync(built)) return import(pathToFileURL(built).href)
+  try {
+    const tsx = await import('tsx/esm/api')
+    return await tsx.tsImport(pathToFileURL(path.join(root, 'src', 'build', 'source-script.ts')).href, __filename)
+  } catch {
+    return undefined
+  }
+}
+
+/** A script that cannot start: a 500 whose body hides the detail (C-20), the detail on stderr; exit code 1. */
+function fail(detail) {
+  process.stderr.write(`${detail}\n`)
+  if (process.env.REQUEST_METHOD !== undefined) {
+    const head = 'Status: 500 Internal Server Error\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n'
+    fs.writeSync(1, `${head}Internal Server Error\n`)
+  }
+  process.exitCode = 1
+  return 1
+}
+
+/** Options before the script: a shebang line may pass them with `#!/usr/bin/env -S tsgi-cgi --export app`. */
+function parseArgs(args) {
+  const options = {}
+  const runtime = {}
+  let i = 0
+  for (; i < args.length && args[i].startsWith('--'); i++) {
+    const [flag, inline] = args[i].split(/=(.*)/s)
+    if (flag === '--strip-script-name') options.stripScriptName = true
+    else if (flag === '--nph') runtime.nph = true
+    else if (flag === '--export') options.exportName = inline ?? args[++i]
+    else if (flag === '--shape' && SHAPES.includes(inline ?? args[i + 1])) options.shape = inline ?? args[++i]
+    else return { error: `unknown option or value: ${args.slice(i).join(' ')}` }
+  }
+  if (args[i] === undefined) return { error: 'no SCRIPT' }
+  return { options, runtime: { ...runtime, scriptPath: args[i] }, at: i }
+}
+
+function main() {
+  const args = process.argv.slice(2)
+  const parsed = parseArgs(args)
+  if (parsed.error !== undefined) {
+    const usage = 'usage: tsgi-cgi [--export NAME] [--shape tsgi|fetch|node] [--strip-script-name] [--nph] SCRIPT'
+    return fail(`tsgi-cgi: ${parsed.error}\n${usage}`)
+  }
+  // The app sees argv as a compiled script's: [node, SCRIPT, ...ISINDEX words] (RFC 3875 §4.4, C-11).
+  process.argv.splice(1, parsed.at + 1)
+  return runSource(parsed.runtime.scriptPath, parsed.options, parsed.runtime)
+}
+
+module.exports = { runSource, cachePlace, entryKey }
+if (require.main === module) main()

@@ -1,0 +1,162 @@
+// A TypeScript CGI script run from its source, when bin/tsgi-cgi.cjs found no valid cache entry: reuse the entry
+// if only stats changed, else compile it as `tsgi build` bundles (the CGI runner and the app) into the cache, or
+// run it from memory when the cache cannot be used (one line on stderr says why and how to fix it).
+import { statSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { dirname, join } from 'node:path'
+import { runInThisContext } from 'node:vm'
+import type { Shape } from '../bridges/shape.js'
+import { isTsgiError } from '../errors.js'
+import type { CgiOptions } from '../gateways/cgi/run.js'
+import { openCacheDir, type Place, type Refusal, revalidate, writeEntry } from './cache.js'
+import { type Bundle, bundleApp, checkExport, hasScriptExtension } from './cgi-script.js'
+import { type Esbuild, findEsbuild } from './esbuild.js'
+
+/** What the app is compiled with (part of the entry's key). */
+export interface SourceOptions {
+  exportName?: string
+  shape?: Shape
+  stripScriptName?: boolean
+}
+
+/** What bin/tsgi-cgi.cjs hands over: the script, where the cache is, the entry's name and key, why it missed. */
+export interface CompileRequest {
+  /** The script, absolute. */
+  file: string
+  options: SourceOptions
+  place: Place
+  name: string
+  key: string
+  reason: string
+  /** The command line with `--export NAME`, for the hint of a missing export. */
+  withExport?: (name: string) => string
+}
+
+export type Serve = (cgi: CgiOptions) => Promise<number>
+
+/** A serve function; or an error for stderr (the caller answers 500); `missing` when esbuild is not installed. */
+export type Compiled = { serve: Serve } | { error: string; missing?: 'esbuild' }
+
+const debug = process.env.TSGI_CACHE_DEBUG === '1'
+
+export async function compileSource(request: CompileRequest): Promise<Compiled> {
+  const startedNs = BigInt(Date.now()) * 1_000_000n
+  const started = performance.now()
+  const cache = openCacheDir(request.place)
+  if ('problem' in cache) refuse(request, cache)
+  else {
+    const bundle = revalidate(cache.dir, request.name, request.key)
+    if (bundle !== undefined) {
+      note(request, `its inputs have the content it was compiled from: ${bundle}`)
+      return load(() => requireBundle(bundle))
+    }
+  }
+  const found = findEsbuild(request.file)
+  if (found === undefined) {
+    const how = 'npm install --save-dev esbuild (or compile the script with tsgi build)'
+    return {
+      error: `tsgi-cgi: ${request.file} is TypeScript, compiled with esbuild, which is not installed: ${how}`,
+      missing: 'esbuild',
+    }
+  }
+  let bundle: Bundle
+  try {
+    bundle = await compile(found.esbuild, request)
+  } catch (error) {
+    if (isTsgiError(error, 'ERR_BUILD')) return { error: error.message } // not cached: the next request tries again
+    throw error
+  }
+  const ms = (performance.now() - started).toFixed(0)
+  if (!('problem' in cache)) {
+    const entry = { name: request.name, key: request.key, esbuild: found.version, code: bundle.code }
+    const inputs = [...bundle.inputs, found.manifest, ...projectFiles(request.file)]
+    try {
+      const path = writeEntry(cache.dir, { ...entry, inputs }, startedNs)
+      if (path !== undefined) {
+        note(request, `compiled in ${ms} ms: ${path}`)
+        return load(() => requireBundle(path))
+      }
+      note(request, `compiled in ${ms} ms, not kept: an input changed while it compiled`)
+    } catch (error) {
+      refuse(request, { dir: cache.dir, problem: `cannot be written (${(error as { code?: string }).code ?? error})` })
+    }
+  }
+  if ('problem' in cache) note(request, `compiled in ${ms} ms, run from memory`)
+  return load(() => evaluate(bundle.code, request.file))
+}
+
+/** `tsgi build`'s bundle of the script, as a module: the export checked first, failures with absolute paths. */
+async function compile(esbuild: Esbuild, { file, options, withExport }: CompileRequest): Promise<Bundle> {
+  const entry = {
+    app: file,
+    exportName: options.exportName ?? 'default',
+    label: file,
+    cwd: dirname(file),
+    run: { shape: options.shape, mount: { stripScriptName: options.stripScriptName === true } },
+    typescript: !hasScriptExtension(file),
+    who: 'tsgi-cgi',
+    absolutePaths: true,
+  }
+  const hint = withExport ?? ((name: string) => `start ${file} with #!/usr/bin/env -S tsgi-cgi --export ${name}`)
+  checkExport(esbuild, entry, hint, 'tsgi-cgi')
+  return bundleApp(esbuild, entry, 'cjs')
+}
+
+/**
+ * The nearest tsconfig.json and package.json above the script: esbuild reads them (decorators, JSX, paths)
+ * but its metafile does not list them.
+ */
+function projectFiles(file: string): string[] {
+  const found = new Map<string, string>()
+  for (let dir = dirname(file); found.size < 2; dir = dirname(dir)) {
+    for (const name of ['tsconfig.json', 'package.json']) {
+      const path = join(dir, name)
+      if (!found.has(name) && isFile(path)) found.set(name, path)
+    }
+    if (dirname(dir) === dir) break
+  }
+  return [...found.values()]
+}
+
+function isFile(path: string): boolean {
+  return statSync(path, { throwIfNoEntry: false })?.isFile() === true
+}
+
+/** The bundle's serve function; an app that throws while it loads is an error for stderr (the caller answers 500). */
+function load(get: () => { default: Serve }): Compiled {
+  try {
+    return { serve: get().default }
+  } catch (error) {
+    return { error: `tsgi-cgi: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}` }
+  }
+}
+
+function requireBundle(path: string): { default: Serve } {
+  return createRequire(import.meta.url)(path) as { default: Serve }
+}
+
+/** Runs the bundle from memory as Node runs a CommonJS file; stack traces name the script. */
+function evaluate(code: Uint8Array, file: string): { default: Serve } {
+  const text = new TextDecoder().decode(code)
+  const wrapper = runInThisContext(`(function (exports, require, module, __filename, __dirname) {${text}\n})`, {
+    filename: file,
+  }) as (...args: unknown[]) => void
+  const module = { exports: {} as { default: Serve } }
+  wrapper(module.exports, createRequire(file), module, file, dirname(file))
+  return module.exports
+}
+
+/** The one line a web server's error log gets when the cache is not used (S-24): where, why, how to fix it. */
+function refuse({ file }: CompileRequest, { dir, problem }: Refusal): void {
+  const uid = process.geteuid!()
+  const own = problem.includes('writable by group') ? `chmod go-w ${dir}, or set` : 'set'
+  process.stderr.write(
+    `tsgi-cgi: not using the compile cache ${dir}: it ${problem}; compiling ${file} in memory on every request ` +
+      `(slower). To fix: ${own} TSGI_CACHE_DIR to a directory of uid ${uid}'s own (mode 0700)\n`,
+  )
+}
+
+/** TSGI_CACHE_DEBUG=1: one line per request saying what the cache did. */
+function note({ file, reason }: CompileRequest, what: string): void {
+  if (debug) process.stderr.write(`tsgi-cgi: cache miss for ${file} (${reason}); ${what}\n`)
+}
