@@ -141,7 +141,7 @@ describe('process hygiene', () => {
     expect(err).toMatchObject({ status: 504 })
     const [script, grandchild] = await pidsIn(pidFile)
     await sleep(1000)
-    expect([procState(script), procState(grandchild)]).toEqual(['S', 'S']) // SIGTERM ignored: still there
+    for (const pid of [script, grandchild]) expect(procState(pid)).toMatch(/^[RSD]$/) // SIGTERM ignored: alive
     expect(await waitDead(script)).toBe(true)
     expect(await waitDead(grandchild)).toBe(true)
   })
