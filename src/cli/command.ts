@@ -17,12 +17,14 @@ export interface CliIO {
 export type Io = Required<Omit<CliIO, 'signal'>> & CliIO & { argv: readonly string[] }
 
 export type Options = NonNullable<ParseArgsConfig['options']>
-export type Values = Record<string, string | boolean | undefined>
+export type Values = Record<string, string | boolean | string[] | undefined>
 
 export interface Command {
   options: Options
   /** Extra positional arguments are ignored instead of refused. */
   extraArgs?: boolean
+  /** The APP argument may be left out (`front` takes none, `bench` has a default): run gets ''. */
+  appOptional?: boolean
   run(appPath: string, values: Values, io: Io): Promise<number>
 }
 
@@ -33,7 +35,7 @@ export const EXPORT_OPTION: Options = {
   'strip-script-name': { type: 'boolean' },
 }
 
-export function str(value: string | boolean | undefined): string | undefined {
+export function str(value: Values[string]): string | undefined {
   return typeof value === 'string' ? value : undefined
 }
 

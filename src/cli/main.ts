@@ -17,6 +17,8 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   cgi: async () => (await import('./commands/cgi.js')).cgiCommand,
   fastcgi: async () => (await import('./commands/fastcgi.js')).fastcgiCommand,
   build: async () => (await import('./commands/build.js')).buildCommand,
+  front: async () => (await import('./commands/front.js')).frontCommand,
+  demo: async () => (await import('./commands/demo.js')).demoCommand,
 }
 
 /** Runs the command line `argv` (without node and the script); resolves to the exit code. */
@@ -61,16 +63,15 @@ async function dispatch(argv: string[], io: Io): Promise<number> {
     return 0
   }
   const [appPath, extra] = positionals
-  if (appPath === undefined) throw usage(`${name} needs an APP module path`)
+  if (appPath === undefined && command.appOptional !== true) throw usage(`${name} needs an APP module path`)
   if (extra !== undefined && command.extraArgs !== true) throw usage(`unexpected argument ${JSON.stringify(extra)}`)
-  return command.run(appPath, values, io)
+  return command.run(appPath ?? '', values, io)
 }
 
 function parse(args: string[], command: Command): { values: Values; positionals: string[] } {
   try {
     const options: Options = { ...command.options, help: { type: 'boolean', short: 'h' } }
     const { values, positionals } = parseArgs({ args, options, allowPositionals: true, strict: true })
-    // No option is `multiple`, so every value is a string or a boolean.
     return { values: values as Values, positionals }
   } catch (error) {
     // node:util's messages run on ("... To specify a positional argument ..."): keep the first sentence.

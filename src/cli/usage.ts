@@ -11,14 +11,22 @@ Commands:
                  the listening socket on fd 0 (mod_fcgid, spawn-fcgi, lighttpd), or answers one
                  CGI request when started as a CGI script
   build APP      write APP as one executable CGI script (--out FILE): a bundle Node starts fastest
+  front          an HTTP front for trying and measuring (not for production: use nginx or Apache):
+                 /cgi-bin/* runs the scripts of --cgi-bin DIR, a new process per request, and each
+                 --fastcgi PREFIX=ADDR forwards to a FastCGI responder over kept connections
+  demo           in a checkout (npm start): the hello app as CGI and as FastCGI behind the front on
+                 127.0.0.1:8080, and a page that compares them
 
 APP is a module path. Its default export is the app, or the export named by --export.
 .ts, .mts and .cts files are loaded through tsx (npm install --save-dev tsx).
 
 Options:
   --export NAME  take the app from the export NAME instead of the default export
-  --host HOST    serve: the address to listen on (default 127.0.0.1)
-  --port PORT    serve: the port to listen on (default 8000; 0 picks a free port)
+  --host HOST    serve, front, demo: the address to listen on (default 127.0.0.1)
+  --port PORT    serve, front, demo: the port (serve 8000, front and demo 8080; 0 picks a free port)
+  --cgi-bin DIR  front: the directory of CGI scripts served at /cgi-bin/
+  --fastcgi PREFIX=ADDR  front: forward PREFIX (e.g. /fcgi) to the responder at ADDR; repeatable
+  --cgi-timeout SECONDS  front: kill a CGI script that runs longer (default 60)
   --nph          cgi: write a complete HTTP response (non-parsed headers, RFC 3875 §5);
                  default: on when the script name starts with nph-
   --listen ADDR  fastcgi: HOST:PORT, a Unix socket path, or fd:0
@@ -45,5 +53,6 @@ Examples:
   tsgi build app.ts --out cgi-bin/app
   tsgi cgi dist/app.js --export handler
   tsgi fastcgi app.ts --listen 127.0.0.1:9000
+  tsgi front --cgi-bin cgi-bin --fastcgi /fcgi=127.0.0.1:9000
   tsgi fastcgi app.js --listen /run/tsgi/app.sock --socket-owner tsgi:www-data --socket-mode 0660 --user tsgi
 `
