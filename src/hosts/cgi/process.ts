@@ -78,17 +78,20 @@ export class ScriptRun {
   stop(reason?: TsgiError): void {
     if (reason !== undefined) this.failure ??= reason
     const { stdin, stdout, stderr } = this.child
+    if (!this.#stopped) {
+      this.#stopped = true
+      // Signal before closing the pipes: a script blocked writing to stdout would otherwise die of
+      // SIGPIPE first, and its exit would not tell that we stopped it.
+      this.#signalGroup('SIGTERM')
+      // The leader may be gone while the group lives on (a grandchild ignoring SIGTERM): Linux keeps a
+      // group's id from being reused while a member lives, so -pid still names only that group.
+      setTimeout(() => {
+        this.#signalGroup('SIGKILL')
+        stderr?.destroy()
+      }, KILL_GRACE_MS).unref()
+    }
     stdin?.destroy()
     stdout?.destroy(this.failure)
-    if (this.#stopped) return
-    this.#stopped = true
-    this.#signalGroup('SIGTERM')
-    // The leader may be gone while the group lives on (a grandchild ignoring SIGTERM): Linux keeps a
-    // group's id from being reused while a member lives, so -pid still names only that group.
-    setTimeout(() => {
-      this.#signalGroup('SIGKILL')
-      stderr?.destroy()
-    }, KILL_GRACE_MS).unref()
   }
 
   #timeout(): void {
