@@ -29,10 +29,14 @@ export function cgiBackend(script: string, options: CgiBackendOptions): Backend 
 /**
  * The body, then the exit status: a script that fails after its head went out exits non-zero (C-20) or
  * is killed, and the client must see a cut response (no last chunk), not a complete-looking one.
+ * The host's body already throws for a timeout or an abort.
  */
 async function* untilExit(body: AsyncIterable<Uint8Array>, exit: Promise<CgiExit>, script: string) {
   yield* body
-  const { code, signal } = await exit
+  // A script may close stdout and keep working: its response is complete then, so wait only briefly.
+  const ended = await Promise.race([exit, new Promise<undefined>((resolve) => setTimeout(resolve, 1000).unref())])
+  if (ended === undefined) return
+  const { code, signal } = ended
   if (code !== 0) {
     const how = signal === null ? `exited with ${code}` : `was killed by ${signal}`
     throw new TsgiError('ERR_BODY_INCOMPLETE', `cgi: ${script} ${how} after its response began`)
