@@ -108,25 +108,83 @@ async function runSource(script, options = {}, runtime = {}) {
   const found = lookup(place, name, key)
   if (found.bundle !== undefined) {
     if (debug) process.stderr.write(`tsgi-cgi: cache hit ${found.bundle}\n`)
-    const loaded = loadBundle(found.bundle)
-    if (loaded.error !== undefined) return fail(loaded.error)
-    if (loaded.serve !== undefined) return loaded.serve(cgiOptions(runtime))
+    const loaded = load(found.bundle)
+    if (loaded !== undefined) return serve(loaded, runtime)
   }
   const source = await sourceScript()
   if (source === undefined) return fail('tsgi-cgi: dist/ is missing: run `npm run build` (or install tsx)')
   const result = await source.compileSource({ file, options, place, name, key, reason: found.reason, ...runtime })
   if (result.missing === 'esbuild' && runtime.fallback === true) return undefined
   if (result.error !== undefined) return fail(result.error)
-  return result.serve(cgiOptions(runtime))
+  return serve(result.bundle === undefined ? load(file, result) : load(result.bundle), runtime)
 }
 
-/** `{ serve }`; `{ error }` when the app throws as it loads; `{}` when a recompile removed the bundle meanwhile. */
-function loadBundle(bundle) {
+/**
+ * The bundle's exports, from its file or from memory (`compiled`, named after the script); undefined when a
+ * recompile removed the file meanwhile. Its frames in stack traces name the sources (mapStacks).
+ */
+function load(filename, compiled) {
+  const readMap = compiled === undefined ? () => fs.readFileSync(`${filename}.map`, 'utf8') : () => compiled.map
+  mapStacks(filename, readMap)
   try {
-    return { serve: require(bundle).default }
+    return compiled === undefined ? require(filename) : evaluate(filename, compiled.code)
   } catch (error) {
-    return fs.existsSync(bundle) ? { error: `tsgi-cgi: ${error?.stack ?? error}` } : {}
+    if (compiled === undefined && !fs.existsSync(filename)) return undefined
+    return { error }
   }
+}
+
+/** Runs CommonJS code as Node runs a file of it. */
+function evaluate(filename, code) {
+  const wrapper = require('node:vm').runInThisContext(
+    `(function (exports, require, module, __filename, __dirname) {${code}\n})`,
+    { filename },
+  )
+  const module = { exports: {} }
+  wrapper(module.exports, require('node:module').createRequire(filename), module, filename, path.dirname(filename))
+  return module.exports
+}
+
+/** Serves the request with the loaded bundle; an app that threw as it loaded gets a 500 (C-20). */
+function serve(loaded, runtime) {
+  if (loaded.error !== undefined) return fail(`tsgi-cgi: ${loaded.error?.stack ?? loaded.error}`)
+  return loaded.default(cgiOptions(runtime))
+}
+
+/**
+ * Frames in `filename` name the app's sources, as --enable-source-maps would; the map is read when a stack is
+ * first formatted, not at every start (docs/performance.md, "TypeScript CGI from source").
+ */
+function mapStacks(filename, readMap) {
+  let map
+  Error.prepareStackTrace = (error, frames) => {
+    if (map === undefined) map = sourceMap(readMap)
+    let text
+    try {
+      text = Error.prototype.toString.call(error)
+    } catch {
+      text = '<error>'
+    }
+    return text + frames.map((frame) => `\n    at ${mapFrame(frame, filename, map)}`).join('')
+  }
+}
+
+function sourceMap(readMap) {
+  try {
+    return new (require('node:module').SourceMap)(JSON.parse(readMap()))
+  } catch {
+    return null
+  }
+}
+
+function mapFrame(frame, filename, map) {
+  const text = String(frame)
+  const [line, column] = [frame.getLineNumber(), frame.getColumnNumber()]
+  if (map === null || frame.getFileName() !== filename || line === null) return text
+  const { originalSource, originalLine, originalColumn } = map.findEntry(line - 1, column - 1)
+  if (originalSource === undefined) return text
+  const source = originalSource.startsWith('file:') ? require('node:url').fileURLToPath(originalSource) : originalSource
+  return text.replace(`${filename}:${line}:${column}`, `${source}:${originalLine + 1}:${originalColumn + 1}`)
 }
 
 function cgiOptions({ scriptPath, command, nph }) {

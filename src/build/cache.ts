@@ -142,22 +142,26 @@ function isOurs(file: string): boolean {
 }
 
 /**
- * Writes entry `name`: the bundle under a name of its own content, then its record. Returns the bundle's path,
+ * Writes entry `name`: the bundle (and its source map) under a name of its own content, then its record. Returns the bundle's path,
  * or undefined when an input changed since `startedNs` (the entry would not match its inputs: not kept).
  */
 export function writeEntry(
   dir: string,
-  entry: { name: string; key: string; esbuild: string; code: Uint8Array; inputs: string[] },
+  entry: { name: string; key: string; esbuild: string; code: Uint8Array; map: string; inputs: string[] },
   startedNs: bigint,
 ): string | undefined {
   const inputs = entry.inputs.map((file): [string, string, string] => [file, statKey(file), contentHash(file)])
   if (inputs.some(([, stamp]) => isRacy(stamp, startedNs))) return undefined
   const bundle = `${entry.name}-${sha256(entry.code).slice(0, 16)}.cjs`
   const old = readRecord(dir, entry.name, entry.key)
+  writeAtomically(dir, `${bundle}.map`, entry.map)
   writeAtomically(dir, bundle, entry.code)
   const record: EntryRecord = { key: entry.key, bundle, esbuild: entry.esbuild, inputs }
   writeAtomically(dir, `${entry.name}.json`, JSON.stringify(record))
-  if (old !== undefined && old.bundle !== bundle) removeQuietly(join(dir, old.bundle))
+  if (old !== undefined && old.bundle !== bundle) {
+    removeQuietly(join(dir, old.bundle))
+    removeQuietly(join(dir, `${old.bundle}.map`))
+  }
   removeStaleTemporaries(dir)
   return join(dir, bundle)
 }

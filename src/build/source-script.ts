@@ -2,14 +2,12 @@
 // if only stats changed, else compile it as `tsgi build` bundles (the CGI runner and the app) into the cache, or
 // run it from memory when the cache cannot be used (one line on stderr says why and how to fix it).
 import { statSync } from 'node:fs'
-import { createRequire } from 'node:module'
-import { dirname, join } from 'node:path'
-import { runInThisContext } from 'node:vm'
+import { dirname, extname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import type { Shape } from '../bridges/shape.js'
 import { isTsgiError } from '../errors.js'
-import type { CgiOptions } from '../gateways/cgi/run.js'
+import { type Bundle, bundleApp, checkExport, hasScriptExtension } from './bundle.js'
 import { openCacheDir, type Place, type Refusal, revalidate, writeEntry } from './cache.js'
-import { type Bundle, bundleApp, checkExport, hasScriptExtension } from './cgi-script.js'
 import { type Esbuild, findEsbuild } from './esbuild.js'
 
 /** What the app is compiled with (part of the entry's key). */
@@ -32,10 +30,11 @@ export interface CompileRequest {
   withExport?: (name: string) => string
 }
 
-export type Serve = (cgi: CgiOptions) => Promise<number>
-
-/** A serve function; or an error for stderr (the caller answers 500); `missing` when esbuild is not installed. */
-export type Compiled = { serve: Serve } | { error: string; missing?: 'esbuild' }
+/**
+ * A bundle in the cache (its source map beside it, `.map`), or one to run from memory; or an error for stderr
+ * (the caller answers 500), `missing` when esbuild is not installed.
+ */
+export type Compiled = { bundle: string } | { code: string; map: string } | { error: string; missing?: 'esbuild' }
 
 const debug = process.env.TSGI_CACHE_DEBUG === '1'
 
@@ -48,7 +47,7 @@ export async function compileSource(request: CompileRequest): Promise<Compiled> 
     const bundle = revalidate(cache.dir, request.name, request.key)
     if (bundle !== undefined) {
       note(request, `its inputs have the content it was compiled from: ${bundle}`)
-      return load(() => requireBundle(bundle))
+      return { bundle }
     }
   }
   const found = findEsbuild(request.file)
@@ -68,13 +67,13 @@ export async function compileSource(request: CompileRequest): Promise<Compiled> 
   }
   const ms = (performance.now() - started).toFixed(0)
   if (!('problem' in cache)) {
-    const entry = { name: request.name, key: request.key, esbuild: found.version, code: bundle.code }
-    const inputs = [...bundle.inputs, found.manifest, ...projectFiles(request.file)]
+    const entry = { name: request.name, key: request.key, esbuild: found.version, code: bundle.code, map: bundle.map! }
+    const inputs = [...bundle.inputs, found.manifest, ...projectFiles(request.file), ...compilerFiles()]
     try {
       const path = writeEntry(cache.dir, { ...entry, inputs }, startedNs)
       if (path !== undefined) {
         note(request, `compiled in ${ms} ms: ${path}`)
-        return load(() => requireBundle(path))
+        return { bundle: path }
       }
       note(request, `compiled in ${ms} ms, not kept: an input changed while it compiled`)
     } catch (error) {
@@ -82,7 +81,7 @@ export async function compileSource(request: CompileRequest): Promise<Compiled> 
     }
   }
   if ('problem' in cache) note(request, `compiled in ${ms} ms, run from memory`)
-  return load(() => evaluate(bundle.code, request.file))
+  return { code: new TextDecoder().decode(bundle.code), map: bundle.map! }
 }
 
 /** `tsgi build`'s bundle of the script, as a module: the export checked first, failures with absolute paths. */
@@ -93,6 +92,8 @@ async function compile(esbuild: Esbuild, { file, options, withExport }: CompileR
     label: file,
     cwd: dirname(file),
     run: { shape: options.shape, mount: { stripScriptName: options.stripScriptName === true } },
+    out: `${file}.bundle.cjs`, // not written: the source map's paths are relative to it
+    sourcemap: 'external' as const,
     typescript: !hasScriptExtension(file),
     who: 'tsgi-cgi',
     absolutePaths: true,
@@ -118,32 +119,18 @@ function projectFiles(file: string): string[] {
   return [...found.values()]
 }
 
+/** This compiler and bin/tsgi-cgi.cjs: a tsgi that changes them (a checkout, an upgrade) recompiles. */
+function compilerFiles(): string[] {
+  const here = dirname(fileURLToPath(import.meta.url))
+  const ext = extname(fileURLToPath(import.meta.url))
+  const modules = ['source-script', 'cgi-script', 'bundle', 'cache', 'esbuild'].map((name) =>
+    join(here, `${name}${ext}`),
+  )
+  return [...modules.filter(isFile), join(here, '..', '..', 'bin', 'tsgi-cgi.cjs')]
+}
+
 function isFile(path: string): boolean {
   return statSync(path, { throwIfNoEntry: false })?.isFile() === true
-}
-
-/** The bundle's serve function; an app that throws while it loads is an error for stderr (the caller answers 500). */
-function load(get: () => { default: Serve }): Compiled {
-  try {
-    return { serve: get().default }
-  } catch (error) {
-    return { error: `tsgi-cgi: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}` }
-  }
-}
-
-function requireBundle(path: string): { default: Serve } {
-  return createRequire(import.meta.url)(path) as { default: Serve }
-}
-
-/** Runs the bundle from memory as Node runs a CommonJS file; stack traces name the script. */
-function evaluate(code: Uint8Array, file: string): { default: Serve } {
-  const text = new TextDecoder().decode(code)
-  const wrapper = runInThisContext(`(function (exports, require, module, __filename, __dirname) {${text}\n})`, {
-    filename: file,
-  }) as (...args: unknown[]) => void
-  const module = { exports: {} as { default: Serve } }
-  wrapper(module.exports, createRequire(file), module, file, dirname(file))
-  return module.exports
 }
 
 /** The one line a web server's error log gets when the cache is not used (S-24): where, why, how to fix it. */
