@@ -60,8 +60,17 @@ function unsafe(stat, kind) {
 
 /** dev:ino:size:mtimeNs:ctimeNs, or '' for a file that is gone. A write always moves ctime (touch cannot set it). */
 function statKey(file) {
-  const s = fs.statSync(file, { bigint: true, throwIfNoEntry: false })
+  const s = tryStat(fs.statSync, file, { bigint: true })
   return s === undefined ? '' : `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`
+}
+
+/** A stat, or undefined for a path that is not there or not reachable (ENOENT, ENOTDIR, EACCES). */
+function tryStat(stat, file, options) {
+  try {
+    return stat(file, options)
+  } catch {
+    return undefined
+  }
 }
 
 /** The entry's record, read without following a link, if it is ours and for this key. */
@@ -81,7 +90,7 @@ function readRecord(dir, name, key) {
 
 /** `{ bundle }` for a valid entry; otherwise `{ reason }`, and `{ problem }` for a directory refused (S-24). */
 function lookup(place, name, key) {
-  const stat = fs.lstatSync(place.dir, { throwIfNoEntry: false })
+  const stat = tryStat(fs.lstatSync, place.dir)
   if (stat === undefined) {
     return place.fallback ? lookup(place.fallback, name, key) : { reason: `no cache directory ${place.dir}` }
   }
@@ -92,7 +101,7 @@ function lookup(place, name, key) {
   const changed = record.inputs.find(([file, stamp]) => statKey(file) !== stamp)
   if (changed !== undefined) return { reason: `${changed[0]} changed` }
   const bundle = path.join(place.dir, record.bundle)
-  const file = fs.lstatSync(bundle, { throwIfNoEntry: false })
+  const file = tryStat(fs.lstatSync, bundle)
   if (file === undefined || unsafe(file, 'file') !== undefined) return { reason: `${bundle} is missing or not ours` }
   return { bundle }
 }

@@ -59,12 +59,12 @@ function makeDir({ dir, from }: Place): { dir: string } | Refusal {
   try {
     // Root must not create a HOME of /nonexistent: a HOME is used only when it is there.
     if (from === 'HOME' && !statSync(join(dir, '..', '..')).isDirectory()) return { dir, problem: 'cannot be created' }
-    mkdirSync(dir, { recursive: true, mode: 0o700 })
+    if (lstatSync(dir, { throwIfNoEntry: false }) === undefined) mkdirSync(dir, { recursive: true, mode: 0o700 })
+    const problem = unsafe(lstatSync(dir), 'directory')
+    return problem === undefined ? { dir } : { dir, problem }
   } catch (error) {
     return { dir, problem: `cannot be created (${codeOf(error)})` }
   }
-  const problem = unsafe(lstatSync(dir), 'directory')
-  return problem === undefined ? { dir } : { dir, problem }
 }
 
 /** Why a cache directory or entry file may not be used, or undefined (the rules of bin/tsgi-cgi.cjs). */
@@ -94,8 +94,12 @@ export function readRecord(dir: string, name: string, key: string): EntryRecord 
 
 /** dev:ino:size:mtimeNs:ctimeNs, or '' for a file that is gone (as bin/tsgi-cgi.cjs computes it). */
 export function statKey(file: string): string {
-  const s = statSync(file, { bigint: true, throwIfNoEntry: false })
-  return s === undefined ? '' : `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`
+  try {
+    const s = statSync(file, { bigint: true })
+    return `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`
+  } catch {
+    return '' // not there or not reachable
+  }
 }
 
 function sha256(data: Uint8Array | string): string {

@@ -130,7 +130,11 @@ function compilerFiles(): string[] {
 }
 
 function isFile(path: string): boolean {
-  return statSync(path, { throwIfNoEntry: false })?.isFile() === true
+  try {
+    return statSync(path).isFile()
+  } catch {
+    return false
+  }
 }
 
 /** The one line a web server's error log gets when the cache is not used (S-24): where, why, how to fix it. */
