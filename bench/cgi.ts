@@ -1,9 +1,11 @@
-// `npm run bench:cgi`: wall time per CGI request of the compiled cgi-bin/hello and of `tsgi build` scripts
-// (CommonJS, and ES module for a "type": "module" package) against a bare CommonJS hello printing the same
-// bytes, `node -e ''` and the tsx variant. Interleaved rounds, clean environment.
-// Knobs: ROUNDS (default 60), TSX_ROUNDS (default 10). Targets: compiled <= 1.10x bare, tsgi build <= 1.05x.
+// `npm run bench:cgi`: wall time per CGI request of the compiled cgi-bin/hello, of `tsgi build` scripts
+// (CommonJS, and ES module for a "type": "module" package) and of a TypeScript source script run by tsgi-cgi
+// from its compile cache, against a bare CommonJS hello printing the same bytes, `node -e ''` and the tsx
+// variant. Interleaved rounds, clean environment.
+// Knobs: ROUNDS (default 60), TSX_ROUNDS (default 10). Targets: compiled <= 1.10x bare, tsgi build <= 1.05x,
+// the cached source script <= 1.10x.
 import { spawnSync } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { buildCgiScript } from '../src/build/cgi-script.js'
@@ -31,6 +33,8 @@ interface Variant {
   name: string
   command: string[]
   times: number[]
+  /** Its own environment, when it differs from `env`. */
+  env?: Record<string, string>
 }
 
 const node = process.execPath
@@ -49,6 +53,9 @@ const empty: Variant = { name: "node -e ''", command: [node, '-e', ''], times: [
 const tsx: Variant = { name: 'tsx cgi-bin/hello-tsx', command: [join(root, 'cgi-bin/hello-tsx')], times: [] }
 const built: Variant = { name: 'tsgi build examples/hello.ts (CommonJS)', command: [], times: [] }
 const builtEsm: Variant = { name: 'tsgi build, in a "type": "module" package', command: [], times: [] }
+// Started like the rows above (node FILE), and as Apache starts it (the file: env finds tsgi-cgi, env finds node).
+const source: Variant = { name: 'tsgi-cgi SCRIPT (cached source)', command: [], times: [] }
+const sourceExec: Variant = { name: 'the same, run as a file (env twice)', command: [], times: [] }
 
 /** `tsgi build` of the hello example, as a user gets it: in a plain directory and in an ES module package. */
 async function buildScripts(dir: string): Promise<void> {
@@ -61,10 +68,29 @@ async function buildScripts(dir: string): Promise<void> {
   builtEsm.command = [node, join(dir, 'esm', 'hello')]
 }
 
+/**
+ * The hello example as a source script (`#!/usr/bin/env tsgi-cgi`, then the TypeScript), executed as Apache
+ * runs it: the file itself, tsgi-cgi found on PATH. Its first run (a warm-up) fills the cache.
+ */
+function sourceScript(dir: string): void {
+  mkdirSync(join(dir, 'path'))
+  symlinkSync(join(root, 'bin', 'tsgi-cgi.cjs'), join(dir, 'path', 'tsgi-cgi'))
+  const file = join(dir, 'hello-source')
+  const code = readFileSync(join(root, 'examples/hello.ts'), 'utf8')
+  writeFileSync(file, `#!/usr/bin/env tsgi-cgi\n${code}`, { mode: 0o755 })
+  source.command = [node, join(root, 'bin', 'tsgi-cgi.cjs'), file]
+  sourceExec.command = [file]
+  source.env = { ...env, PATH: `${join(dir, 'path')}:${env.PATH}`, TSGI_CACHE_DIR: join(dir, 'cache') }
+  sourceExec.env = source.env
+}
+
 /** One spawn, timed from spawn to exit; returns the child's stdout. */
 function once(variant: Variant): Buffer {
   const start = process.hrtime.bigint()
-  const run = spawnSync(variant.command[0]!, variant.command.slice(1), { env, stdio: ['ignore', 'pipe', 'pipe'] })
+  const run = spawnSync(variant.command[0]!, variant.command.slice(1), {
+    env: variant.env ?? env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
   variant.times.push(Number(process.hrtime.bigint() - start) / 1e6)
   if (run.status !== 0) throw new Error(`${variant.name} exited ${run.status}: ${run.stderr.toString()}`)
   return run.stdout
@@ -82,6 +108,7 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'tsgi-bench-cgi-'))
   try {
     await buildScripts(dir)
+    sourceScript(dir)
     measure()
   } finally {
     rmSync(dir, { recursive: true, force: true })
@@ -96,20 +123,24 @@ function measure(): void {
       `cgi-bin/hello printed ${JSON.stringify(got.toString('latin1'))}, bare printed ${JSON.stringify(expected.toString('latin1'))}`,
     )
   if (!once(bareFd).equals(expected)) throw new Error('bare-hello-fd.cjs printed other bytes than bare-hello.cjs')
-  for (const variant of [built, builtEsm]) {
+  for (const variant of [built, builtEsm, source, sourceExec]) {
     if (!once(variant).equals(expected)) throw new Error(`${variant.name} printed other bytes than bare-hello.cjs`)
   }
-  const all = [compiled, built, builtEsm, bare, bareFd, empty]
+  const all = [compiled, built, builtEsm, source, sourceExec, bare, bareFd, empty]
   for (const variant of all) variant.times.length = 0 // warm-up runs do not count
 
   const pairRatios: number[] = []
   const builtRatios: number[] = []
+  const sourceRatios: number[] = []
+  const sourceExecRatios: number[] = []
   for (let round = 0; round < rounds; round++) {
     // Alternate the order so drift and cache effects hit every variant alike.
     const order = round % 2 === 0 ? all : [...all].reverse()
     for (const variant of order) once(variant)
     pairRatios.push(compiled.times.at(-1)! / bare.times.at(-1)!)
     builtRatios.push(built.times.at(-1)! / bare.times.at(-1)!)
+    sourceRatios.push(source.times.at(-1)! / bare.times.at(-1)!)
+    sourceExecRatios.push(sourceExec.times.at(-1)! / bare.times.at(-1)!)
   }
   for (let round = 0; round < tsxRounds; round++) {
     once(tsx)
@@ -120,7 +151,7 @@ function measure(): void {
   console.log(
     `CGI hello, wall time per request (spawn to exit), ${rounds} interleaved rounds (tsx: ${tsxRounds}), node ${process.version}`,
   )
-  for (const variant of [empty, bareFd, bare, compiled, built, builtEsm, tsx]) {
+  for (const variant of [empty, bareFd, bare, compiled, built, builtEsm, source, sourceExec, tsx]) {
     const m = median(variant.times)
     console.log(
       `  ${variant.name.padEnd(42)} median ${m.toFixed(1).padStart(6)} ms  min ${Math.min(...variant.times)
@@ -138,6 +169,10 @@ function measure(): void {
   const builtRatio = median(builtRatios)
   console.log(
     `  tsgi build / bare: median of paired ratios ${builtRatio.toFixed(3)} (target <= 1.05: ${builtRatio <= 1.05 ? 'met' : 'NOT met'}); ES module form: ${(median(builtEsm.times) / bareMedian).toFixed(3)}x`,
+  )
+  const sourceRatio = median(sourceRatios)
+  console.log(
+    `  tsgi-cgi SCRIPT (cached) / bare: median of paired ratios ${sourceRatio.toFixed(3)} (target <= 1.10: ${sourceRatio <= 1.1 ? 'met' : 'NOT met'}); executed through env twice: ${median(sourceExecRatios).toFixed(3)}`,
   )
 }
 

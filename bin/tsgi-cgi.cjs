@@ -6,6 +6,9 @@
 const fs = require('node:fs')
 const path = require('node:path')
 
+// tsgi's version, part of every entry's key; test/build/cache.test.ts checks it against package.json (reading
+// package.json on every request would cost more).
+const VERSION = '0.1.0'
 const SHAPES = ['tsgi', 'fetch', 'node']
 const debug = process.env.TSGI_CACHE_DEBUG === '1'
 
@@ -27,10 +30,9 @@ function cachePlace(env) {
 
 /** The entry's key (what it was compiled from and with) and its file name, a hash of the key. */
 function entryKey(file, options) {
-  const manifest = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8'))
   const node = process.versions.node.split('.')[0]
   const { exportName = 'default', shape = null, stripScriptName = false } = options
-  const key = JSON.stringify([file, manifest.version, node, exportName, shape, stripScriptName])
+  const key = JSON.stringify([file, VERSION, node, exportName, shape, stripScriptName])
   return { key, name: hash53(key) }
 }
 
@@ -254,5 +256,5 @@ function main() {
   return runSource(parsed.runtime.scriptPath, parsed.options, parsed.runtime)
 }
 
-module.exports = { runSource, cachePlace, entryKey }
+module.exports = { runSource, cachePlace, entryKey, VERSION }
 if (require.main === module) main()

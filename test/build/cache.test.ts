@@ -8,6 +8,7 @@ import {
   mkdirSync,
   mkdtempSync,
   readdirSync,
+  readFileSync,
   rmSync,
   statSync,
   symlinkSync,
@@ -270,6 +271,11 @@ describe('where the cache is', () => {
     cachePlace(env: Record<string, string>): { dir: string; fallback?: { dir: string } }
   }
   const uid = process.geteuid!()
+
+  it("the entry's key holds tsgi's version: bin/tsgi-cgi.cjs says the one package.json says", () => {
+    const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }
+    expect((createRequire(import.meta.url)(bin) as { VERSION: string }).VERSION).toBe(version)
+  })
 
   it('TSGI_CACHE_DIR, else XDG_CACHE_HOME/tsgi (absolute only), else HOME/.cache/tsgi, else TMPDIR', () => {
     expect(cachePlace({ TSGI_CACHE_DIR: 'rel', XDG_CACHE_HOME: '/x', HOME: '/h' }).dir).toBe(resolve('rel'))
