@@ -82,7 +82,8 @@ function readRecord(dir, name, key) {
     fd = fs.openSync(path.join(dir, `${name}.json`), fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW)
     if (unsafe(fs.fstatSync(fd), 'file') !== undefined) return undefined
     const record = JSON.parse(fs.readFileSync(fd, 'utf8'))
-    return record.key === key ? record : undefined
+    const wellFormed = Array.isArray(record.inputs) && /^[0-9a-f]{16}-[0-9a-f]{16}\.cjs$/.test(record.bundle)
+    return wellFormed && record.key === key ? record : undefined
   } catch {
     return undefined
   } finally {
@@ -253,7 +254,9 @@ function main() {
   }
   // The app sees argv as a compiled script's: [node, SCRIPT, ...ISINDEX words] (RFC 3875 §4.4, C-11).
   process.argv.splice(1, parsed.at + 1)
-  return runSource(parsed.runtime.scriptPath, parsed.options, parsed.runtime)
+  return runSource(parsed.runtime.scriptPath, parsed.options, parsed.runtime).catch((error) =>
+    fail(`tsgi-cgi: internal error: ${error?.stack ?? error}`),
+  )
 }
 
 module.exports = { runSource, cachePlace, entryKey, VERSION }

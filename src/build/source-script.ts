@@ -8,7 +8,7 @@ import type { Shape } from '../bridges/shape.js'
 import { isTsgiError } from '../errors.js'
 import { type Bundle, bundleApp, checkExport, hasScriptExtension } from './bundle.js'
 import { openCacheDir, type Place, type Refusal, revalidate, writeEntry } from './cache.js'
-import { type Esbuild, findEsbuild } from './esbuild.js'
+import { type FoundEsbuild, findEsbuild } from './esbuild.js'
 
 /** What the app is compiled with (part of the entry's key). */
 export interface SourceOptions {
@@ -39,8 +39,8 @@ export type Compiled = { bundle: string } | { code: string; map: string } | { er
 const debug = process.env.TSGI_CACHE_DEBUG === '1'
 
 export async function compileSource(request: CompileRequest): Promise<Compiled> {
+  if (!isFile(request.file)) return { error: `tsgi-cgi: no such script: ${request.file}` }
   const startedNs = BigInt(Date.now()) * 1_000_000n
-  const started = performance.now()
   const cache = openCacheDir(request.place)
   if ('problem' in cache) refuse(request, cache)
   else {
@@ -53,39 +53,48 @@ export async function compileSource(request: CompileRequest): Promise<Compiled> 
   const found = findEsbuild(request.file)
   if (found === undefined) {
     const how = 'npm install --save-dev esbuild (or compile the script with tsgi build)'
-    return {
-      error: `tsgi-cgi: ${request.file} is TypeScript, compiled with esbuild, which is not installed: ${how}`,
-      missing: 'esbuild',
-    }
+    const error = `tsgi-cgi: ${request.file} is TypeScript, compiled with esbuild, which is not installed: ${how}`
+    return { error, missing: 'esbuild' }
   }
-  let bundle: Bundle
-  try {
-    bundle = await compile(found.esbuild, request)
-  } catch (error) {
-    if (isTsgiError(error, 'ERR_BUILD')) return { error: error.message } // not cached: the next request tries again
-    throw error
-  }
-  const ms = (performance.now() - started).toFixed(0)
-  if (!('problem' in cache)) {
-    const entry = { name: request.name, key: request.key, esbuild: found.version, code: bundle.code, map: bundle.map! }
-    const inputs = [...bundle.inputs, found.manifest, ...projectFiles(request.file), ...compilerFiles()]
-    try {
-      const path = writeEntry(cache.dir, { ...entry, inputs }, startedNs)
-      if (path !== undefined) {
-        note(request, `compiled in ${ms} ms: ${path}`)
-        return { bundle: path }
-      }
-      note(request, `compiled in ${ms} ms, not kept: an input changed while it compiled`)
-    } catch (error) {
-      refuse(request, { dir: cache.dir, problem: `cannot be written (${(error as { code?: string }).code ?? error})` })
-    }
-  }
-  if ('problem' in cache) note(request, `compiled in ${ms} ms, run from memory`)
+  const bundle = await compile(found, request)
+  if ('error' in bundle) return bundle // not cached: the next request tries again
+  const kept = 'problem' in cache ? undefined : keep(cache.dir, request, found, bundle, startedNs)
+  if (kept !== undefined) return kept
+  note(request, `compiled in ${elapsed(startedNs)} ms, run from memory`)
   return { code: new TextDecoder().decode(bundle.code), map: bundle.map! }
 }
 
+/** Writes the entry; undefined when it is not kept (an input changed meanwhile, the directory refused the write). */
+function keep(
+  dir: string,
+  request: CompileRequest,
+  found: FoundEsbuild,
+  bundle: Bundle,
+  startedNs: bigint,
+): Compiled | undefined {
+  const { name, key, file } = request
+  const inputs = [...bundle.inputs, found.manifest, ...projectFiles(file), ...compilerFiles()]
+  try {
+    const entry = { name, key, esbuild: found.version, code: bundle.code, map: bundle.map!, inputs }
+    const path = writeEntry(dir, entry, startedNs)
+    if (path !== undefined) note(request, `compiled in ${elapsed(startedNs)} ms: ${path}`)
+    else note(request, 'not kept: an input changed while it compiled')
+    return path === undefined ? undefined : { bundle: path }
+  } catch (error) {
+    refuse(request, { dir, problem: `cannot be written (${(error as { code?: string }).code ?? error})` })
+    return undefined
+  }
+}
+
+function elapsed(startedNs: bigint): string {
+  return String((BigInt(Date.now()) * 1_000_000n - startedNs) / 1_000_000n)
+}
+
 /** `tsgi build`'s bundle of the script, as a module: the export checked first, failures with absolute paths. */
-async function compile(esbuild: Esbuild, { file, options, withExport }: CompileRequest): Promise<Bundle> {
+async function compile(
+  { esbuild }: FoundEsbuild,
+  { file, options, withExport }: CompileRequest,
+): Promise<Bundle | { error: string }> {
   const entry = {
     app: file,
     exportName: options.exportName ?? 'default',
@@ -99,8 +108,13 @@ async function compile(esbuild: Esbuild, { file, options, withExport }: CompileR
     absolutePaths: true,
   }
   const hint = withExport ?? ((name: string) => `start ${file} with #!/usr/bin/env -S tsgi-cgi --export ${name}`)
-  checkExport(esbuild, entry, hint, 'tsgi-cgi')
-  return bundleApp(esbuild, entry, 'cjs')
+  try {
+    checkExport(esbuild, entry, hint, 'tsgi-cgi')
+    return await bundleApp(esbuild, entry, 'cjs')
+  } catch (error) {
+    if (isTsgiError(error, 'ERR_BUILD')) return { error: error.message }
+    throw error
+  }
 }
 
 /**

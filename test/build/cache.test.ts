@@ -154,6 +154,15 @@ describe('a TypeScript CGI script run from its source', () => {
     expect(body(run(file, env))).toBe('fixed\n')
   })
 
+  it('no such script, or a bad option: a 500, and stderr says which', () => {
+    const { dir, env } = place()
+    const gone = spawnSync(process.execPath, [bin, join(dir, 'nothing')], { env, encoding: 'utf8' })
+    expect([gone.status, gone.stdout]).toEqual([1, expect.stringMatching(/^Status: 500 /)])
+    expect(gone.stderr).toBe(`tsgi-cgi: no such script: ${join(dir, 'nothing')}\n`)
+    const bad = spawnSync(process.execPath, [bin, '--shape', 'odd', join(dir, 'x')], { env, encoding: 'utf8' })
+    expect(bad.stderr).toMatch(/^tsgi-cgi: unknown option or value: --shape odd .*\nusage: tsgi-cgi /)
+  })
+
   it('a missing export: a 500, and stderr names the exports and the shebang line that picks one', () => {
     const { dir, env } = place()
     const file = script(
