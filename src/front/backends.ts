@@ -34,7 +34,10 @@ export function cgiBackend(script: string, options: CgiBackendOptions): Backend 
 async function* untilExit(body: AsyncIterable<Uint8Array>, exit: Promise<CgiExit>, script: string) {
   yield* body
   // A script may close stdout and keep working: its response is complete then, so wait only briefly.
-  const ended = await Promise.race([exit, new Promise<undefined>((resolve) => setTimeout(resolve, 1000).unref())])
+  const ended = await Promise.race([
+    exit,
+    new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 1000).unref()),
+  ])
   if (ended === undefined) return
   const { code, signal } = ended
   if (code !== 0) {

@@ -2,6 +2,7 @@
 // headers, the body streamed with backpressure; an NPH script's bytes straight onto the socket.
 import type { ServerResponse } from 'node:http'
 import { HOP_BY_HOP, reasonPhrase } from '../core/http.js'
+import { drained } from '../net/drained.js'
 import { SERVER_SOFTWARE } from '../version.js'
 import type { BackendResponse } from './types.js'
 
@@ -62,18 +63,6 @@ async function pump(
   return bytes
 }
 
-function drained(res: ServerResponse): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      res.off('drain', done)
-      res.off('close', done)
-      resolve()
-    }
-    res.on('drain', done)
-    res.on('close', done)
-  })
-}
-
 /** RFC 3875 §5 (C-19): a non-parsed-header script's output is the response, relayed unchanged. */
 async function deliverRaw(res: ServerResponse, raw: AsyncIterable<Uint8Array>): Promise<Delivery> {
   const socket = res.socket
@@ -87,7 +76,7 @@ async function deliverRaw(res: ServerResponse, raw: AsyncIterable<Uint8Array>): 
       if (socket.destroyed) return { status, bytes, aborted: true }
       if (bytes === 0) status = statusOf(chunk)
       bytes += chunk.byteLength
-      if (!socket.write(chunk)) await new Promise((resolve) => socket.once('drain', resolve))
+      if (!socket.write(chunk)) await drained(socket)
     }
   } catch {
     socket.destroy()

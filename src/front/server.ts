@@ -2,7 +2,6 @@
 // things out: CGI scripts per request through the CGI host, FastCGI prefixes through our client.
 // Production traffic belongs to nginx or Apache; this has no load balancing, TLS or static files.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { TsgiError } from '../errors.js'
 import { formatAccessLog } from '../gateways/http/access-log.js'
 import { MAX_LOCAL_REDIRECTS } from '../gateways/http/server.js'
@@ -14,6 +13,7 @@ import {
   requestVariables,
   type Target,
 } from '../gateways/http/variables.js'
+import { listenHttp } from '../net/http-listen.js'
 import { localRedirectOf } from '../protocol/cgi/redirect.js'
 import { cgiBackend, FastcgiClient, fastcgiBackend } from './backends.js'
 import { type Delivery, deliver } from './reply.js'
@@ -85,7 +85,12 @@ export async function startFront(options: FrontOptions = {}): Promise<Front> {
       sendPlain(res, 500)
     })
   })
-  return listen(server, options.host ?? '127.0.0.1', options.port ?? 8080, clients)
+  const listening = await listenHttp(server, options.host ?? '127.0.0.1', options.port ?? 8080, 'front')
+  const close = async (): Promise<void> => {
+    await listening.close()
+    await Promise.all([...clients.values()].map((client) => client.close()))
+  }
+  return { server, url: listening.url, port: listening.port, clients, close }
 }
 
 function pick(options: FrontOptions): { timeoutMs?: number; env?: Readonly<Record<string, string>> } {
@@ -186,30 +191,4 @@ function describe(error: unknown): string {
 function failed(res: ServerResponse, status: number): Delivery {
   if (status === 0 || res.destroyed) return { status: 0, bytes: 0, aborted: true }
   return { status, bytes: sendPlain(res, status), aborted: false }
-}
-
-function listen(server: Server, host: string, port: number, clients: Map<string, FastcgiClient>): Promise<Front> {
-  let closing: Promise<void> | undefined
-  server.on('request', (_req: IncomingMessage, res: ServerResponse) => {
-    res.on('close', () => {
-      if (closing) setImmediate(() => server.closeIdleConnections())
-    })
-  })
-  const close = (): Promise<void> => {
-    closing ??= new Promise<void>((resolve, reject) => {
-      server.close((error) => (error ? reject(error) : resolve()))
-      server.closeIdleConnections()
-    }).then(() => Promise.all([...clients.values()].map((c) => c.close())).then(() => {}))
-    return closing
-  }
-  return new Promise((resolve, reject) => {
-    server.once('error', (error: NodeJS.ErrnoException) =>
-      reject(new TsgiError('ERR_LISTEN', `front: cannot listen on ${host}:${port}: ${error.code ?? error.message}`)),
-    )
-    server.listen(port, host, () => {
-      const bound = (server.address() as AddressInfo).port
-      const url = `http://${host.includes(':') ? `[${host}]` : host}:${bound}/`
-      resolve({ server, url, port: bound, clients, close })
-    })
-  })
 }

@@ -1,12 +1,12 @@
 // The development HTTP server (wsgiref.simple_server's job): one App on node:http. Each request becomes
 // RFC 3875 §4.1 variables -> buildEnviron -> the shared engine (runApp) -> a NodeSink on the response.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import type { TLSSocket } from 'node:tls'
 import type { App, ErrorStream, InputStream } from '../../app.js'
 import { runApp } from '../../core/engine.js'
 import { BodyInput } from '../../core/input.js'
 import { TsgiError } from '../../errors.js'
+import { listenHttp } from '../../net/http-listen.js'
 import { buildEnviron } from '../../protocol/cgi/environ.js'
 import { formatAccessLog } from './access-log.js'
 import { NodeSink, sendPlain } from './sink.js'
@@ -181,37 +181,8 @@ function requestBody(req: IncomingMessage): { input: BodyInput; release(): void 
 }
 
 /** Starts the dev server; resolves once it listens. */
-export function serve(app: App, options: ServeOptions = {}): Promise<DevServer> {
-  const host = options.host ?? '127.0.0.1'
-  const port = options.port ?? 8000
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    return Promise.reject(new TsgiError('ERR_INVALID_ARGUMENT', `server: invalid port ${String(port)}`))
-  }
+export async function serve(app: App, options: ServeOptions = {}): Promise<DevServer> {
   const server = createServer(createRequestListener(app, options))
-  let closing: Promise<void> | undefined
-  // Once closing, each finished response frees its keep-alive connection so close() can complete.
-  server.on('request', (_req: IncomingMessage, res: ServerResponse) => {
-    res.on('close', () => {
-      if (closing) setImmediate(() => server.closeIdleConnections())
-    })
-  })
-  const close = (): Promise<void> => {
-    closing ??= new Promise<void>((resolve, reject) => {
-      server.close((error) => (error ? reject(error) : resolve()))
-      server.closeIdleConnections()
-    })
-    return closing
-  }
-  return new Promise((resolve, reject) => {
-    const onError = (error: NodeJS.ErrnoException): void => {
-      const why = error.code ?? error.message
-      reject(new TsgiError('ERR_LISTEN', `server: cannot listen on ${host}:${port}: ${why}`, { cause: error }))
-    }
-    server.once('error', onError)
-    server.listen(port, host, () => {
-      server.off('error', onError)
-      const bound = (server.address() as AddressInfo).port
-      resolve({ server, port: bound, url: `http://${host.includes(':') ? `[${host}]` : host}:${bound}/`, close })
-    })
-  })
+  const listening = await listenHttp(server, options.host ?? '127.0.0.1', options.port ?? 8000, 'server')
+  return { server, ...listening }
 }

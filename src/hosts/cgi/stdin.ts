@@ -1,6 +1,7 @@
 // The request body to the script's stdin (RFC 3875 §4.2), one chunk at a time with write backpressure;
 // a script that stops reading (or never starts, C-22) only ends the copy.
 import type { Writable } from 'node:stream'
+import { drained } from '../../net/drained.js'
 
 /**
  * Copies `body` into `stdin` and closes it; never throws. Waits for 'drain' when the pipe is full, so
@@ -22,18 +23,4 @@ export async function pumpBody(body: AsyncIterable<Uint8Array> | undefined, stdi
   } finally {
     if (!stdin.destroyed) stdin.end()
   }
-}
-
-/** Resolves at 'drain', or at 'close' when the pipe broke meanwhile. */
-function drained(stdin: Writable): Promise<void> {
-  if (stdin.destroyed) return Promise.resolve()
-  return new Promise((resolve) => {
-    const done = (): void => {
-      stdin.off('drain', done)
-      stdin.off('close', done)
-      resolve()
-    }
-    stdin.on('drain', done)
-    stdin.on('close', done)
-  })
 }
