@@ -3,7 +3,8 @@
 import { writeFileSync } from 'node:fs'
 import { connect } from 'node:net'
 import { join } from 'node:path'
-import { childPids, cpuMs, freePort, run, type Started, start } from '../../src/bench/procs.js'
+import { childPids, cpuMs } from '../../src/bench/proc-stats.js'
+import { freePort, run, type Started, start } from '../../src/bench/procs.js'
 
 export interface WrkResult {
   rps: number

@@ -1,7 +1,7 @@
 // One measurement = one Sample: a generator run (or wrk) against a server, with the server's CPU read
 // from /proc around the window and its peak RSS (VmHWM reset before, read after).
 
-import { trackPeak } from '../../src/bench/procs.js'
+import { trackPeak } from '../../src/bench/proc-stats.js'
 import type { RequestSpec } from '../../src/bench/wire.js'
 import { runWrk } from './front.js'
 import type { Sample } from './report.js'

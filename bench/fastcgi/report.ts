@@ -1,6 +1,6 @@
 // Samples, medians and the printed tables of the FastCGI bench: one row per variant, medians over the
 // interleaved rounds, ratios paired round by round, PASS/FAIL beside each target.
-import { MB } from '../../src/bench/procs.js'
+import { MB } from '../../src/bench/proc-stats.js'
 import { median } from '../../src/bench/stats.js'
 
 /** One measurement of one variant in one round. */

@@ -1,7 +1,7 @@
 // Closed-loop load generator: N kept connections, one request at a time each, pre-encoded request bytes;
 // FastCGI and HTTP differ only in bytes and detector. Runs in a process of its own (loadgen-process.ts).
 import { connect, type Socket } from 'node:net'
-import { cpuMs, treeCpuMs } from './procs.js'
+import { cpuMs, reapedCpuMs } from './proc-stats.js'
 import { Latencies } from './stats.js'
 import {
   decodeFcgiResponse,
@@ -22,12 +22,16 @@ export interface GenConfig {
   conns: number
   warmupMs: number
   durationMs: number
-  /** Loop: the window runs on past durationMs until this many responses came (at most 4x durationMs). */
+  /** Loop: the window runs on past durationMs until this many responses came (at most `stallMs` more). */
   minRequests?: number
+  /** A request unanswered this long at the end of the window counts as stalled; default 1000 ms. */
+  stallMs?: number
   /** Processes whose utime+stime is read at the window edges (the server under test, nginx). */
   pids: number[]
-  /** Processes whose CPU with their descendants' (live and reaped) is read at the window edges. */
-  trees?: number[]
+  /** Processes whose reaped children's CPU (cutime+cstime) is read at the window edges. */
+  reaped?: number[]
+  /** At the end of the window, drop the requests still in flight instead of waiting for them. */
+  dropInFlight?: boolean
   /** Bulk mode: the body is sent as this many repeats of a chunk (bodyBytes / repeat each). */
   repeat?: number
   /** Expected status prefix, e.g. "200"; '' takes any. */
@@ -51,8 +55,8 @@ export interface GenResult {
   genCpuMs: number
   /** utime+stime delta per pid, milliseconds. */
   pidCpuMs: Record<string, number>
-  /** Delta of each tree's CPU (see GenConfig.trees), milliseconds. */
-  treeCpuMs: Record<string, number>
+  /** cutime+cstime delta per pid (see GenConfig.reaped), milliseconds. */
+  reapedCpuMs: Record<string, number>
   responseBytes: number
   firstStatus: string
   /** Latency quantiles in µs, ascending, when samplePoints was given. */
@@ -98,7 +102,7 @@ export function meters(config: GenConfig) {
   const read = () => ({
     gen: process.cpuUsage(),
     pids: config.pids.map(safe(cpuMs)),
-    trees: (config.trees ?? []).map(safe(treeCpuMs)),
+    reaped: (config.reaped ?? []).map(safe(reapedCpuMs)),
   })
   const start = read()
   return () => {
@@ -109,7 +113,7 @@ export function meters(config: GenConfig) {
     return {
       genCpuMs: (gen.user + gen.system) / 1000,
       pidCpuMs: delta(config.pids, start.pids, end.pids),
-      treeCpuMs: delta(config.trees ?? [], start.trees, end.trees),
+      reapedCpuMs: delta(config.reaped ?? [], start.reaped, end.reaped),
     }
   }
 }
@@ -125,6 +129,7 @@ function safe(read: (pid: number) => number): (pid: number) => number {
 }
 
 export function loop(config: GenConfig): Promise<GenResult> {
+  const { warmupMs, durationMs, stallMs = 1000 } = config
   const head = encodeHead(config.spec)
   const body = config.spec.bodyBytes ? encodeBodyChunk(config.spec, config.spec.bodyBytes) : undefined
   // FastCGI without FCGI_KEEP_CONN: the responder closes after each response, so each request gets a new connection.
@@ -227,26 +232,25 @@ export function loop(config: GenConfig): Promise<GenResult> {
       measuring = true
       t0 = performance.now()
       meter = meters(config)
-    }, config.warmupMs).unref()
+    }, warmupMs).unref()
     endWindow = () => {
       if (stopping) return
       measuring = false
       stopping = true
       const now = performance.now()
       const seconds = (now - t0) / 1000
-      // A request unanswered for over a second at the end of the window is stuck, not slow.
+      // A request unanswered for over `stallMs` at the end of the window is stuck, not slow.
       let stalled = 0
-      for (const sentAt of waiting.values()) if (now - sentAt > 1000) stalled++
+      for (const sentAt of waiting.values()) if (now - sentAt > stallMs) stalled++
       result = summary(s, lat, seconds, stalled, meter!(), config.samplePoints)
-      if (waiting.size === 0) finish()
+      if (waiting.size === 0 || config.dropInFlight === true) finish()
       // Let requests in flight finish so the server sees clean closes, but never wait long.
-      else setTimeout(finish, stalled > 0 ? 0 : 2000).unref()
+      else setTimeout(finish, stalled > 0 ? 0 : Math.max(2000, stallMs)).unref()
     }
-    const { warmupMs, durationMs } = config
     setTimeout(() => {
       if (s.completed >= (config.minRequests ?? 0)) return endWindow()
       lingering = true
-      setTimeout(endWindow, 3 * durationMs).unref()
+      setTimeout(endWindow, stallMs).unref()
     }, warmupMs + durationMs).unref()
     for (let i = 0; i < config.conns; i++) client()
   })
@@ -257,7 +261,7 @@ export function summary(
   lat: Latencies,
   seconds: number,
   stalled: number,
-  cpu: Pick<GenResult, 'genCpuMs' | 'pidCpuMs' | 'treeCpuMs'>,
+  cpu: Pick<GenResult, 'genCpuMs' | 'pidCpuMs' | 'reapedCpuMs'>,
   samplePoints: number | undefined,
 ): GenResult {
   return {

@@ -54,7 +54,7 @@ export function pooledQuantile(windows: Window[], q: number): number {
   let seen = 0
   for (const [value, weight] of weighted) {
     seen += weight
-    if (seen >= q * total) return value
+    if (seen > q * total) return value
   }
   return weighted.at(-1)![0]
 }
