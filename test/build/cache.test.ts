@@ -275,6 +275,20 @@ describe('a cache that cannot be used: one line on stderr, and the request is st
   })
 })
 
+describe('entry files of another user', () => {
+  it.runIf(process.geteuid?.() === 0)('are not used: the script recompiles and replaces them', () => {
+    const { dir, cache, env } = place()
+    const file = script(join(dir, 'hello'), hello('mine\n'))
+    run(file, env)
+    const record = entries(cache).find((name) => name.endsWith('.json'))!
+    chownSync(join(cache, record), 65534, 65534)
+    const next = run(file, env)
+    expect(body(next)).toBe('mine\n')
+    expect(next.stderr).toMatch(/cache miss for .*\(no entry\); compiled/)
+    expect(statSync(join(cache, record)).uid).toBe(0)
+  })
+})
+
 describe('where the cache is', () => {
   const { cachePlace } = createRequire(import.meta.url)(bin) as {
     cachePlace(env: Record<string, string>): { dir: string; fallback?: { dir: string } }
