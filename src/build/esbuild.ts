@@ -1,6 +1,7 @@
 // esbuild for `tsgi build` and the compile cache: found in tsgi's own dependencies or the app's project (an
 // optional peer), and its failures as a compiler prints them (file:line:column and the line).
 import { createRequire } from 'node:module'
+import { isAbsolute, resolve } from 'node:path'
 import { TsgiError } from '../errors.js'
 
 export type Esbuild = typeof import('esbuild')
@@ -43,25 +44,33 @@ export function buildError(who: string, message: string): TsgiError {
   return new TsgiError('ERR_BUILD', `${who}: ${message}`)
 }
 
-function fromEsbuild(who: string, error: unknown): TsgiError {
+function fromEsbuild(who: string, error: unknown, base: string | undefined): TsgiError {
   const errors = (error as { errors?: EsbuildMessage[] }).errors
   if (!Array.isArray(errors)) return buildError(who, error instanceof Error ? error.message : String(error))
-  return buildError(who, `the app does not bundle:\n${errors.map(formatMessage).join('\n')}`)
+  const located = errors.map((message) => (base === undefined ? message : absolute(message, base)))
+  return buildError(who, `the app does not bundle:\n${located.map(formatMessage).join('\n')}`)
 }
 
-/** Runs an esbuild call; its failure becomes an ERR_BUILD with esbuild's messages. */
-export function runEsbuild<T>(who: string, run: () => T): T {
+/** The message with its file as an absolute path (esbuild's are relative to its working directory). */
+function absolute(message: EsbuildMessage, base: string): EsbuildMessage {
+  const { location } = message
+  if (location === null || isAbsolute(location.file) || location.file.includes(':')) return message
+  return { ...message, location: { ...location, file: resolve(base, location.file) } }
+}
+
+/** Runs an esbuild call; its failure becomes an ERR_BUILD with esbuild's messages (files absolute with `base`). */
+export function runEsbuild<T>(who: string, run: () => T, base?: string): T {
   try {
     return run()
   } catch (error) {
-    throw fromEsbuild(who, error)
+    throw fromEsbuild(who, error, base)
   }
 }
 
-export async function runEsbuildAsync<T>(who: string, run: () => Promise<T>): Promise<T> {
+export async function runEsbuildAsync<T>(who: string, run: () => Promise<T>, base?: string): Promise<T> {
   try {
     return await run()
   } catch (error) {
-    throw fromEsbuild(who, error)
+    throw fromEsbuild(who, error, base)
   }
 }
