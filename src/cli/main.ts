@@ -17,6 +17,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   cgi: async () => (await import('./commands/cgi.js')).cgiCommand,
   fastcgi: async () => (await import('./commands/fastcgi.js')).fastcgiCommand,
   build: async () => (await import('./commands/build.js')).buildCommand,
+  bench: async () => (await import('./commands/bench.js')).benchCommand,
   front: async () => (await import('./commands/front.js')).frontCommand,
   demo: async () => (await import('./commands/demo.js')).demoCommand,
 }

@@ -11,6 +11,9 @@ Commands:
                  the listening socket on fd 0 (mod_fcgid, spawn-fcgi, lighttpd), or answers one
                  CGI request when started as a CGI script
   build APP      write APP as one executable CGI script (--out FILE): a bundle Node starts fastest
+  bench [APP]    serve APP every way tsgi can (CGI as tsx, ES modules, tsgi build, the compile cache,
+                 a bare floor; FastCGI; the dev server; in-process; Apache and nginx when installed)
+                 and print one table of latency, throughput, CPU and memory (default: examples/hello.ts)
   front          an HTTP front for trying and measuring (not for production: use nginx or Apache):
                  /cgi-bin/* runs the scripts of --cgi-bin DIR, a new process per request, and each
                  --fastcgi PREFIX=ADDR forwards to a FastCGI responder over kept connections
@@ -42,6 +45,14 @@ Options:
   -o, --out FILE  build: the CGI script to write (needs esbuild: npm install --save-dev esbuild)
   --node PATH    build: the node the script runs with (default: the first node on the web server's PATH)
   --sourcemap    build: stack traces of the app's errors point at its sources
+  --modes LIST   bench: the rows to run, e.g. cgi-build,fastcgi,in-process (default: all of cgi-tsx,
+                 cgi-esm, cgi-build, cgi-cached, bare-cjs, fastcgi, dev-server, in-process,
+                 apache-cgid, nginx-fastcgi)
+  -c, --concurrency N  bench: connections for the throughput column (default 2 x cores)
+  --duration SECONDS  bench: each timed window (default 0.5); --rounds N: rounds over all rows (default 3)
+  --path PATH    bench: the request path below the app's mount point (default /)
+  --json         bench: print the result as JSON instead of the table
+  --html FILE    bench: also write a page with a latency chart and the table (no external assets)
   --shape KIND   the kind of app: tsgi, fetch (Hono, { fetch }) or node (Express, (req, res));
                  default: told by what the export looks like (a plain function is a TSGI app)
   --strip-script-name  fetch and node apps see the path below SCRIPT_NAME (apps written for /)
@@ -54,5 +65,6 @@ Examples:
   tsgi cgi dist/app.js --export handler
   tsgi fastcgi app.ts --listen 127.0.0.1:9000
   tsgi front --cgi-bin cgi-bin --fastcgi /fcgi=127.0.0.1:9000
+  tsgi bench app.ts --modes cgi-build,fastcgi,dev-server --html bench.html
   tsgi fastcgi app.js --listen /run/tsgi/app.sock --socket-owner tsgi:www-data --socket-mode 0660 --user tsgi
 `

@@ -1,0 +1,88 @@
+// From what each mode measured to the rows of the result: pooled latency quantiles, throughput, CPU and
+// memory per request, and the ratios to the fastest row and to the bare CGI floor.
+import type { GenResult } from './loadgen.js'
+import { pooledPoints, pooledQuantile, type SystemInfo, type Window } from './stats.js'
+import type { BenchOptions, BenchResult, Level, Measured, Row } from './types.js'
+
+export function summarize(
+  options: BenchOptions,
+  measured: Measured[],
+  system: SystemInfo,
+  seconds: number,
+): BenchResult {
+  const rows = measured.map((m) => row(m, options.concurrency))
+  ratios(rows)
+  return {
+    app: options.label,
+    system,
+    concurrency: options.concurrency,
+    durationMs: options.durationMs,
+    rounds: options.rounds,
+    path: options.path,
+    rows,
+    notes: notes(options, rows),
+    seconds,
+  }
+}
+
+function row(m: Measured, concurrency: number): Row {
+  const { mode, skip } = m.live
+  const base: Row = { id: mode.id, name: mode.name, family: mode.family, what: mode.what }
+  if (skip !== undefined || m.single.length === 0) return { ...base, skipped: skip ?? 'not measured' }
+  const perRequest = (ms: number | undefined): number | undefined =>
+    ms === undefined || m.requests === 0 ? undefined : (ms * 1000) / m.requests
+  const frontCpuUs = perRequest(m.frontMs)
+  return {
+    ...base,
+    single: level(1, m.single),
+    loaded: level(concurrency, m.loaded),
+    cpuUs: perRequest(m.serverMs),
+    ...(frontCpuUs === undefined ? {} : { frontCpuUs }),
+    ...(m.peakMB === undefined || !Number.isFinite(m.peakMB) ? {} : { peakMB: m.peakMB }),
+    errors: [...m.single, ...m.loaded].reduce((sum, r) => sum + r.errors + r.stalled, 0),
+    status: m.status,
+    sampleUs: pooledPoints(windows(m.single), 200),
+  }
+}
+
+function windows(results: GenResult[]): Window[] {
+  return results.map((r) => ({ requests: r.requests, points: r.sample ?? [] }))
+}
+
+function level(concurrency: number, results: GenResult[]): Level {
+  const requests = results.reduce((sum, r) => sum + r.requests, 0)
+  const seconds = results.reduce((sum, r) => sum + r.seconds, 0)
+  return {
+    concurrency,
+    requests,
+    rps: seconds > 0 ? requests / seconds : NaN,
+    p50Us: pooledQuantile(windows(results), 0.5),
+    p99Us: pooledQuantile(windows(results), 0.99),
+    roundP50Us: results.map((r) => r.p50us),
+  }
+}
+
+function ratios(rows: Row[]): void {
+  const measured = rows.filter((r) => r.single !== undefined)
+  const fastest = Math.min(...measured.map((r) => r.single!.p50Us))
+  const bare = rows.find((r) => r.id === 'bare-cjs')?.single?.p50Us
+  for (const r of measured) {
+    r.vsFastest = r.single!.p50Us / fastest
+    if (r.family === 'cgi' && bare !== undefined) r.vsBare = r.single!.p50Us / bare
+  }
+}
+
+function notes(options: BenchOptions, rows: Row[]): string[] {
+  const out: string[] = []
+  const bare = rows.find((r) => r.id === 'bare-cjs')
+  if (bare?.single !== undefined && !options.isHello)
+    out.push('bare cjs prints the hello example bytes: a floor for the hello, not for this app')
+  const cached = rows.find((r) => r.id === 'cgi-cached')
+  if (cached?.vsBare !== undefined)
+    out.push(
+      `cgi cached / bare cjs: ${cached.vsBare.toFixed(2)}x (target <= 1.10x)${cached.vsBare <= 1.1 ? '' : ': NOT met'}`,
+    )
+  const failed = rows.filter((r) => (r.errors ?? 0) > 0)
+  for (const r of failed) out.push(`${r.name}: ${r.errors} failed requests`)
+  return out
+}
