@@ -137,9 +137,7 @@ function projectFiles(file: string): string[] {
 function compilerFiles(): string[] {
   const here = dirname(fileURLToPath(import.meta.url))
   const ext = extname(fileURLToPath(import.meta.url))
-  const modules = ['source-script', 'cgi-script', 'bundle', 'cache', 'esbuild'].map((name) =>
-    join(here, `${name}${ext}`),
-  )
+  const modules = ['source-script', 'bundle', 'cache', 'esbuild'].map((name) => join(here, `${name}${ext}`))
   return [...modules.filter(isFile), join(here, '..', '..', 'bin', 'tsgi-cgi.cjs')]
 }
 
