@@ -4,9 +4,9 @@ import { latencyChart } from './chart.js'
 import { columns, header, legend } from './report.js'
 import type { BenchResult } from './types.js'
 
-const STYLE = `body { font: 14px/1.45 system-ui, sans-serif; margin: 2em auto; max-width: 1000px; color: #222; padding: 0 1em }
+const STYLE = `body { font: 14px/1.45 system-ui, sans-serif; margin: 2em auto; max-width: 1200px; color: #222; padding: 0 1em }
 h1 { font-size: 1.4em } table { border-collapse: collapse; margin: 1em 0 }
-th, td { padding: 3px 10px; border-bottom: 1px solid #ddd; text-align: right; white-space: nowrap }
+th, td { padding: 3px 8px; border-bottom: 1px solid #ddd; text-align: right; white-space: nowrap }
 th:first-child, td:first-child { text-align: left } td.skipped { text-align: left; color: #888; font-style: italic }
 tr.cgi td:first-child { border-left: 4px solid #d95f02 } tr.resident td:first-child { border-left: 4px solid #1b7f9e }
 tr.in-process td:first-child { border-left: 4px solid #7a5cc4 } .legend { color: #555; font-size: 0.92em }
@@ -35,7 +35,7 @@ export function formatHtml(result: BenchResult): string {
     `<p>${esc(header(result))}</p>`,
     chart,
     table(result),
-    `<div class="legend">${[...legend(result), ...result.notes.map((n) => `note: ${n}`)].map((l) => `<p>${esc(l.trim())}</p>`).join('\n')}</div>`,
+    `<div class="legend">${paragraphs([...legend(result), ...result.notes.map((n) => `note: ${n}`)])}</div>`,
     `<p class="legend">took ${result.seconds.toFixed(0)} s</p>`,
     '</body>',
     '</html>',
@@ -52,6 +52,16 @@ function table(result: BenchResult): string {
     return `<tr class="${r.family}" title="${esc(r.what)}">${cols.map((c) => `<td>${esc(c.cell(r))}</td>`).join('')}</tr>`
   })
   return `<table>\n<thead>${head}</thead>\n<tbody>\n${rows.join('\n')}\n</tbody>\n</table>`
+}
+
+/** One paragraph per entry; an indented line continues the one before. */
+function paragraphs(lines: string[]): string {
+  const joined: string[] = []
+  for (const line of lines) {
+    if (line.startsWith('  ') && joined.length > 0) joined[joined.length - 1] += ` ${line.trim()}`
+    else joined.push(line)
+  }
+  return joined.map((line) => `<p>${esc(line)}</p>`).join('\n')
 }
 
 function esc(text: string): string {

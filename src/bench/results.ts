@@ -10,7 +10,7 @@ export function summarize(
   system: SystemInfo,
   seconds: number,
 ): BenchResult {
-  const rows = measured.map((m) => row(m, options.concurrency))
+  const rows = measured.map((m) => row(m, options.concurrency, options.isHello))
   ratios(rows)
   return {
     app: options.label,
@@ -25,9 +25,10 @@ export function summarize(
   }
 }
 
-function row(m: Measured, concurrency: number): Row {
+function row(m: Measured, concurrency: number, isHello: boolean): Row {
   const { mode, skip } = m.live
-  const base: Row = { id: mode.id, name: mode.name, family: mode.family, what: mode.what }
+  const name = mode.id === 'bare-cjs' && !isHello ? `${mode.name} (hello floor)` : mode.name
+  const base: Row = { id: mode.id, name, family: mode.family, what: mode.what }
   if (skip !== undefined || m.single.length === 0) return { ...base, skipped: skip ?? 'not measured' }
   const perRequest = (ms: number | undefined): number | undefined =>
     ms === undefined || m.requests === 0 ? undefined : (ms * 1000) / m.requests
@@ -78,10 +79,12 @@ function notes(options: BenchOptions, rows: Row[]): string[] {
   if (bare?.single !== undefined && !options.isHello)
     out.push('bare cjs prints the hello example bytes: a floor for the hello, not for this app')
   const cached = rows.find((r) => r.id === 'cgi-cached')
-  if (cached?.vsBare !== undefined)
+  if (cached?.vsBare !== undefined && options.isHello)
     out.push(
       `cgi cached / bare cjs: ${cached.vsBare.toFixed(2)}x (target <= 1.10x)${cached.vsBare <= 1.1 ? '' : ': NOT met'}`,
     )
+  for (const r of rows.filter((r) => r.status !== undefined && !r.status.startsWith('2')))
+    out.push(`${r.name} answers ${r.status} to GET ${options.path}`)
   const failed = rows.filter((r) => (r.errors ?? 0) > 0)
   for (const r of failed) out.push(`${r.name}: ${r.errors} failed requests`)
   return out
