@@ -21,7 +21,9 @@ Commands:
                  127.0.0.1:8080, and a page that compares them
 
 APP is a module path. Its default export is the app, or the export named by --export.
-.ts, .mts and .cts files are loaded through tsx (npm install --save-dev tsx).
+.ts, .mts and .cts files are loaded through tsx (npm install --save-dev tsx); \`tsgi cgi\` compiles them
+once into a cache with esbuild instead, when it is installed. A CGI script in TypeScript can start with
+#!/usr/bin/env tsgi-cgi: the same cache, from the second request on as fast as a built script.
 
 Options:
   --export NAME  take the app from the export NAME instead of the default export
