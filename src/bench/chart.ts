@@ -10,6 +10,9 @@ export interface ChartRow {
   samplesUs: number[]
   /** Shown instead of the data when the row has none (why it was skipped). */
   note?: string
+  /** The median and p99 to mark, when computed elsewhere (default: from samplesUs). */
+  p50Us?: number
+  p99Us?: number
 }
 
 export interface ChartOptions {
@@ -121,13 +124,14 @@ function rowMarks(row: ChartRow, top: number, axis: Axis, left: number, width: n
     return group([label, `<text x="${left + 4}" y="${mid + 4}" fill="#888" font-style="italic">${why}</text>`])
   }
   const q = (p: number): number => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!
-  const [p25, p50, p75, p99] = [q(0.25), q(0.5), q(0.75), q(0.99)].map(axis.x) as [number, number, number, number]
+  const [median50, tail99] = [row.p50Us ?? q(0.5), row.p99Us ?? q(0.99)]
+  const [p25, p50, p75, p99] = [q(0.25), median50, q(0.75), tail99].map(axis.x) as [number, number, number, number]
   const band = `<rect x="${left}" y="${top + 2}" width="${width - left}" height="${ROW - 4}" fill="${color}" fill-opacity="0.04"/>`
   const box = `<rect x="${p25.toFixed(1)}" y="${mid - 8}" width="${Math.max(1, p75 - p25).toFixed(1)}" height="16" fill="${color}" fill-opacity="0.25" stroke="${color}"/>`
   const whisker = `<line x1="${axis.x(sorted[0]!).toFixed(1)}" y1="${mid}" x2="${axis.x(sorted.at(-1)!).toFixed(1)}" y2="${mid}" stroke="${color}" stroke-opacity="0.5"/>`
   const median = `<line x1="${p50.toFixed(1)}" y1="${mid - 10}" x2="${p50.toFixed(1)}" y2="${mid + 10}" stroke="${color}" stroke-width="3"/>`
   const tail = `<path d="M${p99.toFixed(1)} ${mid - 5}l5 5l-5 5l-5 -5z" fill="${color}"/>`
-  const value = `<text x="${width - RIGHT + 8}" y="${mid + 4}" fill="#222">${formatUs(q(0.5))}</text>`
+  const value = `<text x="${width - RIGHT + 8}" y="${mid + 4}" fill="#222">${formatUs(median50)}</text>`
   return group([band, label, whisker, dots(sorted, axis, mid, color), box, median, tail, value])
 }
 

@@ -18,6 +18,7 @@ export function formatHtml(result: BenchResult): string {
       name: r.name,
       family: r.family,
       samplesUs: r.sampleUs ?? [],
+      ...(r.single === undefined ? {} : { p50Us: r.single.p50Us, p99Us: r.single.p99Us }),
       ...(r.skipped === undefined ? {} : { note: `skipped: ${r.skipped}` }),
     })),
     { title: `Latency per request at c=1: ${result.app}`, width: 900 },

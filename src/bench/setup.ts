@@ -144,6 +144,8 @@ function frontCgi(none: Live, front: Attempt<Running>, made: Made): Live {
   if ('skip' in made) return { ...none, skip: made.skip }
   if ('skip' in front) return { ...none, skip: `the front did not start: ${front.skip}` }
   const name = made.script.split('/').pop()!
+  // Children the front has between requests (tsx's esbuild service, from the sources) are not scripts.
+  const resident = new Set(childPids(front.pid))
   return {
     ...none,
     port: front.port,
@@ -151,7 +153,7 @@ function frontCgi(none: Live, front: Attempt<Running>, made: Made): Live {
     pids: [front.pid],
     reaped: [front.pid],
     split: (r) => ({ server: r.reapedCpuMs[front.pid]!, front: r.pidCpuMs[front.pid] }),
-    settled: () => childPids(front.pid).length === 0,
+    settled: () => childPids(front.pid).every((pid) => resident.has(pid)),
     script: made.script,
   }
 }

@@ -55,6 +55,12 @@ describe('latencyChart', () => {
     expect(xmlProblems(latencyChart([]))).toEqual([])
   })
 
+  it('marks the p50 and p99 given instead of its own quantiles of the sample', () => {
+    const given = latencyChart([{ name: 'x', family: 'resident', samplesUs: [100, 200, 300], p50Us: 123, p99Us: 456 }])
+    expect(given).toContain('>123 µs</text>')
+    expect(latencyChart([{ name: 'x', family: 'resident', samplesUs: [100, 200, 300] }])).toContain('>200 µs</text>')
+  })
+
   it('formats times with their unit', () => {
     expect([formatUs(2.5), formatUs(250), formatUs(3500), formatUs(1_200_000)]).toEqual([
       '2.5 µs',
