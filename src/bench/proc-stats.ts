@@ -1,5 +1,5 @@
-// /proc readers for the benches: a process's CPU (own, reaped children, a whole tree), its RSS and peak
-// RSS, its children, and how busy everything else on the machine is.
+// /proc readers for the benches: a process's CPU (its own, its reaped children's), its RSS and peak RSS,
+// its children and descendants, and how busy everything else on the machine is.
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
 
 const TICK_MS = 10 // USER_HZ is 100 on Linux

@@ -1,5 +1,5 @@
 // What a CGI script's processes report about themselves at exit, through a preload in NODE_OPTIONS: their
-// peak RSS (the script run a few times outside the timed windows) and, where the web server's accounting
+// peak RSS (the script run twice outside the timed windows) and, where the web server's accounting
 // loses it (mod_cgid ignores SIGCHLD), their CPU time.
 import { spawn } from 'node:child_process'
 import {

@@ -1,5 +1,5 @@
-// The CGI scripts the CGI rows run, written into the bench's temp dir: tsx per request, the app compiled
-// to ES modules with its packages left out, `tsgi build`, and the bare floor. Each returns its path or why not.
+// The CGI scripts the CGI rows run, written into the bench's temp dir: tsx per request, the app compiled to
+// ES modules with its packages left out, `tsgi build`, the compile cache's source script, the bare floor.
 import { chmodSync, existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { basename, dirname, join } from 'node:path'
