@@ -32,6 +32,8 @@ Options:
   --cgi-bin DIR  front: the directory of CGI scripts served at /cgi-bin/
   --fastcgi PREFIX=ADDR  front: forward PREFIX (e.g. /fcgi) to the responder at ADDR; repeatable
   --cgi-timeout SECONDS  front: kill a CGI script that runs longer (default 60)
+  --env NAME=VALUE  front: a variable every CGI script gets (Apache's SetEnv); repeatable
+  --quiet        front: no access log
   --nph          cgi: write a complete HTTP response (non-parsed headers, RFC 3875 §5);
                  default: on when the script name starts with nph-
   --listen ADDR  fastcgi: HOST:PORT, a Unix socket path, or fd:0

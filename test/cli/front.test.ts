@@ -18,13 +18,13 @@ async function run(argv: string[]): Promise<{ code: number; stderr: string }> {
 }
 
 it('serves --cgi-bin until stopped, printing its URL', async () => {
-  writeFileSync(join(dir, 'hi'), '#!/bin/sh\nprintf "Content-Type: text/plain\\n\\nhi from $SCRIPT_NAME"\n')
+  writeFileSync(join(dir, 'hi'), '#!/bin/sh\nprintf "Content-Type: text/plain\\n\\nhi from $SCRIPT_NAME $GREETING"\n')
   chmodSync(join(dir, 'hi'), 0o755)
   const controller = new AbortController()
   let stderr = ''
   let listening: (url: string) => void = () => {}
   const url = new Promise<string>((resolve) => (listening = resolve))
-  const done = main(['front', '--cgi-bin', '.', '--port', '0'], {
+  const done = main(['front', '--cgi-bin', '.', '--port', '0', '--env', 'GREETING=hej', '--quiet'], {
     stdout: () => {},
     cwd: dir,
     signal: controller.signal,
@@ -35,7 +35,8 @@ it('serves --cgi-bin until stopped, printing its URL', async () => {
     },
   })
   const response = await fetch(new URL('cgi-bin/hi', await url))
-  expect(await response.text()).toBe('hi from /cgi-bin/hi')
+  expect(await response.text()).toBe('hi from /cgi-bin/hi hej')
+  expect(stderr).not.toContain('GET /cgi-bin/hi') // --quiet: no access log
   controller.abort()
   expect(await done).toBe(0)
 })
@@ -45,6 +46,7 @@ it.each([
   [['front', 'app.ts'], 'front takes no APP'],
   [['front', '--cgi-bin', 'missing'], '--cgi-bin missing: no such directory'],
   [['front', '--fastcgi', '127.0.0.1:9000'], '--fastcgi takes PREFIX=ADDR'],
+  [['front', '--cgi-bin', '.', '--env', 'NOVALUE'], '--env takes NAME=VALUE'],
   [['front', '--fastcgi', '/fcgi=127.0.0.1:9000', '--cgi-timeout', 'soon'], '--cgi-timeout takes seconds'],
 ])('%j: %s', async (argv, message) => {
   const { code, stderr } = await run(argv)

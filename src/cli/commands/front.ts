@@ -14,6 +14,8 @@ export const frontCommand: Command = {
     host: { type: 'string' },
     port: { type: 'string' },
     'cgi-timeout': { type: 'string' },
+    env: { type: 'string', multiple: true },
+    quiet: { type: 'boolean' },
   },
   appOptional: true,
   async run(extra, values, io) {
@@ -27,7 +29,8 @@ export const frontCommand: Command = {
       ...(cgiBin === undefined ? {} : { cgiBin }),
       fastcgi,
       ...timeout(str(values['cgi-timeout'])),
-      log: (line) => io.stderr(`${line}\n`),
+      cgiEnv: envPairs(values.env),
+      log: values.quiet === true ? false : (line) => io.stderr(`${line}\n`),
       errors: (line) => io.stderr(`${line}\n`),
     })
     const mounts = [...(cgiBin ? [`/cgi-bin/ -> ${cgiBin}`] : []), ...fastcgi.map((f) => `${f.prefix} -> ${f.address}`)]
@@ -46,8 +49,7 @@ function cgiDirectory(dir: string | undefined, cwd: string): string | undefined 
 
 /** `--fastcgi /fcgi=127.0.0.1:9000` or `--fastcgi /app=/run/app.sock`, repeatable. */
 function fastcgiMounts(values: Values[string]): Array<{ prefix: string; address: string }> {
-  const list = Array.isArray(values) ? values : typeof values === 'string' ? [values] : []
-  return list.map((spec) => {
+  return list(values).map((spec) => {
     const at = spec.indexOf('=')
     const prefix = spec.slice(0, at)
     if (at < 1 || !prefix.startsWith('/') || at === spec.length - 1) {
@@ -55,6 +57,21 @@ function fastcgiMounts(values: Values[string]): Array<{ prefix: string; address:
     }
     return { prefix, address: spec.slice(at + 1) }
   })
+}
+
+/** `--env NAME=VALUE`, repeatable: fixed variables for every CGI script (Apache's SetEnv). */
+function envPairs(values: Values[string]): Record<string, string> {
+  const env: Record<string, string> = {}
+  for (const spec of list(values)) {
+    const at = spec.indexOf('=')
+    if (at < 1) throw usage(`--env takes NAME=VALUE, got ${JSON.stringify(spec)}`)
+    env[spec.slice(0, at)] = spec.slice(at + 1)
+  }
+  return env
+}
+
+function list(values: Values[string]): string[] {
+  return Array.isArray(values) ? values : typeof values === 'string' ? [values] : []
 }
 
 function timeout(seconds: string | undefined): { cgiTimeoutMs?: number } {
