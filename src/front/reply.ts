@@ -31,30 +31,50 @@ export async function deliver(
   }
   if (!hasServer) flat.push('Server', SERVER_SOFTWARE)
   res.writeHead(response.status, response.reason || reasonPhrase(response.status), flat)
-  const bytes = await pump(res, response.body, onError)
+  const bytes = await pump(res, response.body, declaredLength(response.headers), onError)
   return { status: response.status, bytes: bytes ?? 0, aborted: bytes === undefined }
 }
 
-/** Body chunks onto `res`, waiting for 'drain'; the byte count, or undefined when it was cut short. */
+/** The script's Content-Length, when it gave one that parses. */
+function declaredLength(headers: ReadonlyArray<readonly [string, string]>): number | undefined {
+  const value = headers.find(([name]) => name.toLowerCase() === 'content-length')?.[1]
+  return value !== undefined && /^\d+$/.test(value) ? Number(value) : undefined
+}
+
+/**
+ * Body chunks onto `res`, waiting for 'drain'; the byte count, or undefined when it was cut short. A body
+ * with a Content-Length is complete at that many bytes: the response ends there, without waiting for the
+ * script to close stdout and exit (the client would wait, and the next request on its connection too);
+ * the rest of the backend's output is read and dropped so the script can finish.
+ */
 async function pump(
   res: ServerResponse,
   body: AsyncIterable<Uint8Array>,
+  length: number | undefined,
   onError: (error: unknown) => void,
 ): Promise<number | undefined> {
+  const chunks = body[Symbol.asyncIterator]()
   let bytes = 0
   try {
-    for await (const chunk of body) {
-      if (res.destroyed) return undefined // leaving the loop stops the backend (the iterator's return())
+    while (length === undefined || bytes < length) {
+      const next = await chunks.next()
+      if (next.done) break
+      if (res.destroyed) {
+        await chunks.return?.() // stops the backend: kills the script, aborts the FastCGI request
+        return undefined
+      }
+      const chunk = length === undefined ? next.value : next.value.subarray(0, length - bytes)
       bytes += chunk.byteLength
       if (!res.write(chunk)) await drained(res)
     }
   } catch (error) {
-    onError(error)
+    if (!res.destroyed) onError(error) // else the client left: the backend stopped because we told it to
     // The backend failed mid-body (a killed script, a lost connection): the client must see a broken
     // response, never a complete-looking one, so the connection is closed without the last chunk.
     res.destroy()
     return undefined
   }
+  if (length !== undefined && bytes >= length) void discard(chunks)
   if (res.destroyed) return undefined
   await new Promise<void>((resolve) => {
     res.once('close', resolve) // the client may leave before 'finish'
@@ -90,4 +110,11 @@ async function deliverRaw(res: ServerResponse, raw: AsyncIterable<Uint8Array>): 
 function statusOf(chunk: Uint8Array): number {
   const line = new TextDecoder('latin1').decode(chunk.subarray(0, 16))
   return Number(/^HTTP\/\d\.\d (\d{3})/.exec(line)?.[1] ?? 0)
+}
+
+/** Reads what the backend still sends after a complete response, so it can finish; failures no longer matter. */
+async function discard(chunks: AsyncIterator<Uint8Array>): Promise<void> {
+  try {
+    while (!(await chunks.next()).done);
+  } catch {}
 }

@@ -20,6 +20,7 @@ const SCRIPTS: Record<string, string> = {
     'printf "HTTP/1.1 418 I am a teapot\\r\\nContent-Type: text/plain\\r\\nContent-Length: 4\\r\\n\\r\\ntea\\n"',
   'to-fcgi': 'printf "Location: /fcgi/env/redirected?from=cgi\\n\\n"',
   away: 'printf "Location: https://example.org/x\\n\\n"',
+  lingers: 'printf "Content-Type: text/plain\\nContent-Length: 3\\n\\nok\\n"; sleep 1; touch "$PID_FILE.lingered"',
   sleepy: 'echo $$ > "$PID_FILE"; sleep 30; printf "Content-Type: text/plain\\n\\nlate\\n"',
   upload: 'printf "Content-Type: text/plain\\n\\n"; sha256sum | cut -d" " -f1',
   download: 'printf "Content-Type: application/octet-stream\\n\\n"; head -c 10485760 /dev/zero',
@@ -41,6 +42,8 @@ beforeAll(async () => {
   }
   writeFileSync(join(bin, 'sub', 'deep'), '#!/bin/sh\nprintf "Content-Type: text/plain\\n\\n$SCRIPT_NAME|$PATH_INFO"\n')
   chmodSync(join(bin, 'sub', 'deep'), 0o755)
+  writeFileSync(join(bin, 'no-interpreter'), '#!/usr/bin/env tsgi-no-such-interpreter\n')
+  chmodSync(join(bin, 'no-interpreter'), 0o755)
   writeFileSync(join(dir, 'outside'), '#!/bin/sh\nprintf "Content-Type: text/plain\\n\\nescaped"\n')
   chmodSync(join(dir, 'outside'), 0o755)
   symlinkSync(join(dir, 'outside'), join(bin, 'link-out'))
@@ -202,6 +205,11 @@ describe('responses', () => {
       expect((await get('/cgi-bin/sub/deep')).status).toBe(200)
     },
   )
+  it('a #! interpreter not on PATH (exit 127): a 502 whose log line says where to look', async () => {
+    errors = ''
+    expect((await get('/cgi-bin/no-interpreter')).status).toBe(502)
+    expect(errors).toContain('exit code 127): is the program on its #! line on the PATH scripts get (PATH=')
+  })
   it('a script past --cgi-timeout is killed: 504', async () => {
     const reply = await get('/cgi-bin/sleepy')
     expect(reply.status).toBe(504)
@@ -227,6 +235,13 @@ it('a client that leaves: the script is killed', async () => {
   expect(alive(pid)).toBe(true)
   req.destroy()
   expect(await gone(pid)).toBe(true)
+})
+
+it('a response with a Content-Length ends at that length, not when the script exits; the script runs on', async () => {
+  const reply = await get('/cgi-bin/lingers')
+  expect(reply.body.toString()).toBe('ok\n')
+  expect(reply.ms).toBeLessThan(800) // the script sleeps 1 s after its response
+  expect(await waitForFile(join(dir, 'sleepy.pid.lingered'), 5000)).toBe(true)
 })
 
 it('FastCGI connections are kept: 20 requests, one connection', async () => {
