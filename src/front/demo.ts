@@ -55,7 +55,7 @@ export async function startDemo(options: DemoOptions): Promise<Demo> {
     await stop(responder)
     rmSync(dir, { recursive: true, force: true })
   }
-  return { front, url: front.url, responderPid: responder.pid ?? 0, close }
+  return { front, url: front.url, responderPid: responder.servingPid, close }
 }
 
 async function page(req: IncomingMessage, res: ServerResponse, url: () => string): Promise<boolean> {
@@ -79,7 +79,9 @@ function send(res: ServerResponse, status: number, type: string, text: string): 
 }
 
 /** `tsgi fastcgi examples/hello.ts --listen SOCKET` as a child; resolves once it listens. */
-function startResponder(root: string, socket: string, log: (line: string) => void): Promise<ChildProcess> {
+type Responder = ChildProcess & { servingPid: number }
+
+function startResponder(root: string, socket: string, log: (line: string) => void): Promise<Responder> {
   const args = [join(root, 'bin', 'tsgi.js'), 'fastcgi', join(root, 'examples', 'hello.ts'), '--listen', socket]
   // A local demo: as root it keeps root rather than asking for a service user (README, "npm start").
   if (process.getuid?.() === 0) args.push('--allow-root')
@@ -89,7 +91,9 @@ function startResponder(root: string, socket: string, log: (line: string) => voi
     child.stderr?.setEncoding('utf8')
     child.stderr?.on('data', (chunk: string) => {
       text += chunk
-      if (text.includes('FastCGI responder on')) resolve(child)
+      // The pid the responder prints: on Node 20 bin/tsgi.js runs it as a child with its V8 flags.
+      const ready = /FastCGI responder on .*\(pid (\d+)/.exec(text)
+      if (ready) resolve(Object.assign(child, { servingPid: Number(ready[1]) }))
       for (const line of chunk.split('\n')) if (line.trim() !== '' && !line.includes('responder on')) log(line)
     })
     child.once('exit', (code) =>

@@ -34,8 +34,7 @@ export const frontCommand: Command = {
       errors: (line) => io.stderr(`${line}\n`),
     })
     const mounts = [...(cgiBin ? [`/cgi-bin/ -> ${cgiBin}`] : []), ...fastcgi.map((f) => `${f.prefix} -> ${f.address}`)]
-    io.stderr(`tsgi front: ${front.url}\n`)
-    io.stdout(`tsgi: front on ${front.url} (${mounts.join(', ')}; Ctrl-C to stop)\n`)
+    io.stderr(`tsgi front: ${front.url} (${mounts.join(', ')}; Ctrl-C to stop)\n`)
     return untilStopped(front, io)
   },
 }
