@@ -91,5 +91,11 @@ async function endedEarly(run: ScriptRun, what: string): Promise<TsgiError> {
   clearTimeout(timer)
   const how =
     exit === undefined ? '' : exit.signal !== null ? ` (killed by ${exit.signal})` : ` (exit code ${exit.code})`
-  return badHead(`${run.options.script} ${what}${how}`)
+  // 127 is the shell's and env's "command not found": most often the interpreter of the #! line.
+  const hint = exit?.code === 127 ? `: is the program on its #! line on the PATH scripts get (${pathOf(run)})?` : ''
+  return badHead(`${run.options.script} ${what}${how}${hint}`)
+}
+
+function pathOf(run: ScriptRun): string {
+  return `PATH=${run.options.env.PATH ?? ''}`
 }
