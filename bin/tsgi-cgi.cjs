@@ -217,15 +217,19 @@ async function sourceScript() {
   }
 }
 
-/** A script that cannot start: a 500 whose body hides the detail (C-20), the detail on stderr; exit code 1. */
+/**
+ * A script that cannot start: a 500 whose body hides the detail, the detail on stderr. The response was
+ * delivered, so exit 0, as the CGI adapter does (C-20); run by hand (no REQUEST_METHOD), exit 1.
+ */
 function fail(detail) {
   process.stderr.write(`${detail}\n`)
-  if (process.env.REQUEST_METHOD !== undefined) {
+  const serving = process.env.REQUEST_METHOD !== undefined
+  if (serving) {
     const head = 'Status: 500 Internal Server Error\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n'
     fs.writeSync(1, `${head}Internal Server Error\n`)
   }
-  process.exitCode = 1
-  return 1
+  process.exitCode = serving ? 0 : 1
+  return process.exitCode
 }
 
 /** Options before the script: a shebang line may pass them with `#!/usr/bin/env -S tsgi-cgi --export app`. */
