@@ -13,6 +13,7 @@ export function columns(result: BenchResult): Column[] {
   const n = result.concurrency
   return [
     { title: 'mode', cell: (r) => r.name },
+    { title: 'n c=1', cell: (r) => String(r.single!.requests) },
     { title: 'p50 c=1', cell: (r) => formatUs(r.single!.p50Us) },
     { title: 'p50 spread', cell: (r) => spread(r.single!.roundP50Us) },
     { title: 'p99 c=1', cell: (r) => formatUs(r.single!.p99Us) },
@@ -47,7 +48,7 @@ export function formatTable(result: BenchResult): string {
 
 export function header(result: BenchResult): string {
   const s = result.system
-  const what = `${result.rounds} rounds of ${trimSeconds(result.durationMs)} windows at c=1 and c=${result.concurrency}`
+  const what = `${result.rounds} round${result.rounds === 1 ? '' : 's'} of ${trimSeconds(result.durationMs)} windows at c=1 and c=${result.concurrency}`
   const where = `${s.cores} cores (${s.cpu}), node ${s.node}, load ${s.load[0].toFixed(2)}`
   return `tsgi bench ${result.app} (GET ${result.path}): ${what}; ${where}`
 }
@@ -55,7 +56,7 @@ export function header(result: BenchResult): string {
 /** What the columns mean, in one line each. */
 export function legend(result: BenchResult): string[] {
   return [
-    'p50/p99 c=1: latency of requests one at a time, all rounds pooled; spread: lowest-highest round median',
+    'n c=1: requests timed one at a time; p50/p99 c=1: their latency, all rounds pooled; spread: lowest-highest round median',
     `req/s: requests answered per second with 1 and ${result.concurrency} connections (closed loop)`,
     'CPU/req: the server side per request (CGI: the script processes; resident: the worker; in-process: this process)',
     'front CPU/req: the HTTP front, Apache or nginx itself; peak RSS: CGI per request (all its node processes),',

@@ -83,8 +83,20 @@ function notes(options: BenchOptions, rows: Row[]): string[] {
     out.push(
       `cgi cached / bare cjs: ${cached.vsBare.toFixed(2)}x (target <= 1.10x)${cached.vsBare <= 1.1 ? '' : ': NOT met'}`,
     )
-  for (const r of rows.filter((r) => r.status !== undefined && !r.status.startsWith('2')))
-    out.push(`${r.name} answers ${r.status} to GET ${options.path}`)
+  const inProcess = rows.find((r) => r.id === 'in-process')?.status
+  for (const r of rows.filter((r) => r.status !== undefined && !r.status.startsWith('2'))) {
+    // A Hono or Express app written for / sees SCRIPT_NAME + PATH_INFO when mounted: it 404s there only.
+    const mounted = r.status === '404' && inProcess?.startsWith('2') === true && !options.app.stripScriptName
+    const hint = mounted
+      ? ' (the app is mounted below a prefix there: an app written for / wants --strip-script-name)'
+      : ''
+    out.push(`${r.name} answers ${r.status} to GET ${options.path}${hint}`)
+  }
+  const few = rows.filter((r) => r.single !== undefined && r.single.requests < 10)
+  if (few.length > 0)
+    out.push(
+      `${few.map((r) => r.name).join(', ')}: fewer than 10 requests at c=1, p50/p99 are rough (raise --duration)`,
+    )
   const failed = rows.filter((r) => (r.errors ?? 0) > 0)
   for (const r of failed) out.push(`${r.name}: ${r.errors} failed requests`)
   return out

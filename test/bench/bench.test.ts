@@ -79,10 +79,10 @@ describe('tsgi bench --modes in-process,dev-server (a short real run)', () => {
 
   it('makes a table with a header, a line per row and the columns explained', () => {
     const lines = formatTable(result).split('\n')
-    expect(lines[0]).toMatch(/^tsgi bench examples\/hello\.ts \(GET \/\): 1 rounds of 0\.3 s windows at c=1 and c=2/)
-    expect(lines[2]).toMatch(/^mode +p50 c=1 +p50 spread +p99 c=1 +req\/s c=1 +req\/s c=2 +CPU\/req/)
-    expect(lines[3]).toMatch(/^in-process +[\d.]+ µs .* 1\.00x$/)
-    expect(lines[4]).toMatch(/^dev server +[\d.]+ (µs|ms) /)
+    expect(lines[0]).toMatch(/^tsgi bench examples\/hello\.ts \(GET \/\): 1 round of 0\.3 s windows at c=1 and c=2/)
+    expect(lines[2]).toMatch(/^mode +n c=1 +p50 c=1 +p50 spread +p99 c=1 +req\/s c=1 +req\/s c=2 +CPU\/req/)
+    expect(lines[3]).toMatch(/^in-process +\d+ +[\d.]+ µs .* 1\.00x$/)
+    expect(lines[4]).toMatch(/^dev server +\d+ +[\d.]+ (µs|ms) /)
     expect(lines.some((line) => line.startsWith('CPU/req: '))).toBe(true)
   })
 
