@@ -2,7 +2,7 @@
 // An incremental decoder (a pair may straddle PARAMS records, V-33) and an encoder.
 import { TsgiError } from '../../errors.js'
 import { DEFAULT_LIMITS, type Limits } from './limits.js'
-import { decodeName, decodeText, decodeWhole, encodeText, type NameHints } from './text.js'
+import { decodeName, decodeText, decodeWhole, type NameHints, utf8Length, writeText } from './text.js'
 
 /** One name-value pair, decoded as UTF-8. Order and duplicates are kept (nginx repeats params). */
 export type Pair = [name: string, value: string]
@@ -55,29 +55,40 @@ function checkLength(n: number): number {
   return n
 }
 
-/** Encode pairs (strings as UTF-8, or raw bytes) as one name-value block. */
+/**
+ * Encode pairs (strings as UTF-8, or raw bytes) as one name-value block: lengths first, then each string
+ * written straight into the block (no array per name and value: this runs for every request a client sends).
+ */
 export function encodeParams(pairs: Iterable<readonly [string | Uint8Array, string | Uint8Array]>): Uint8Array {
-  const parts: Uint8Array[] = []
+  const items: Array<string | Uint8Array> = []
+  const lengths: number[] = []
   let size = 0
   for (const [name, value] of pairs) {
-    const n = typeof name === 'string' ? encodeText(name) : name
-    const v = typeof value === 'string' ? encodeText(value) : value
-    size += lengthSize(checkLength(n.length)) + lengthSize(checkLength(v.length)) + n.length + v.length
-    parts.push(n, v)
+    const n = checkLength(byteLength(name))
+    const v = checkLength(byteLength(value))
+    size += lengthSize(n) + lengthSize(v) + n + v
+    items.push(name, value)
+    lengths.push(n, v)
   }
   const out = new Uint8Array(size)
   let at = 0
-  for (let i = 0; i < parts.length; i += 2) {
-    const n = parts[i]!
-    const v = parts[i + 1]!
-    at = writeLength(out, at, n.length)
-    at = writeLength(out, at, v.length)
-    out.set(n, at)
-    at += n.length
-    out.set(v, at)
-    at += v.length
+  for (let i = 0; i < items.length; i += 2) {
+    at = writeLength(out, at, lengths[i]!)
+    at = writeLength(out, at, lengths[i + 1]!)
+    at = put(out, at, items[i]!, lengths[i]!)
+    at = put(out, at, items[i + 1]!, lengths[i + 1]!)
   }
   return out
+}
+
+function byteLength(item: string | Uint8Array): number {
+  return typeof item === 'string' ? utf8Length(item) : item.length
+}
+
+function put(out: Uint8Array, at: number, item: string | Uint8Array, length: number): number {
+  if (typeof item === 'string') writeText(out, at, item, length)
+  else out.set(item, at)
+  return at + length
 }
 
 /** Decode a whole name-value block (a GET_VALUES body, or PARAMS gathered by the caller). */

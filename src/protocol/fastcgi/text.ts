@@ -89,7 +89,26 @@ function sameBytes(key: Uint8Array, bytes: Uint8Array, start: number, length: nu
   return i === length
 }
 
-/** UTF-8 bytes of a string (lone surrogates become U+FFFD). */
-export function encodeText(text: string): Uint8Array {
-  return encoder.encode(text)
+/** The UTF-8 byte length of `text` as TextEncoder writes it (a lone surrogate is U+FFFD: 3 bytes). */
+export function utf8Length(text: string): number {
+  let n = text.length
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (c < 0x80) continue
+    if (c < 0x800) n += 1
+    else if (c >= 0xd800 && c <= 0xdbff && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      n += 2 // a surrogate pair: two units, four bytes
+      i++
+    } else n += 2
+  }
+  return n
+}
+
+/** Writes `text` (of UTF-8 length `length`, from utf8Length) at `at`; ASCII byte by byte, else encodeInto. */
+export function writeText(target: Uint8Array, at: number, text: string, length: number): void {
+  if (length === text.length) {
+    for (let i = 0; i < length; i++) target[at + i] = text.charCodeAt(i)
+    return
+  }
+  encoder.encodeInto(text, target.subarray(at, at + length))
 }

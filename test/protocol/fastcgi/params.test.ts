@@ -1,4 +1,6 @@
 // Name-value pairs (FastCGI spec §3.4): F-18, S-05, S-06, the incremental decoder and its limits.
+
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import {
   ApplicationConnection,
@@ -201,5 +203,31 @@ describe('name-value pairs (spec §3.4)', () => {
     for (const bad of [0, -1, 1.5, Number.NaN, 2 ** 31]) {
       expect(errorOf(() => resolveLimits({ maxParams: bad }))).toMatchObject({ code: 'ERR_INVALID_ARGUMENT' })
     }
+  })
+})
+
+describe('encodeParams writes strings straight into the block', () => {
+  // Any UTF-16 string, lone surrogates included: the bytes must be TextEncoder's, lengths and all.
+  const text = fc.string({
+    unit: fc.oneof(fc.constantFrom('\ud800', '\udfff', 'é', '€', '😀'), fc.string({ maxLength: 1 })),
+  })
+  const wellFormed = (s: string): string => new TextDecoder().decode(new TextEncoder().encode(s))
+  const reference = (pairs: Array<[string, string]>): Uint8Array => {
+    const utf8 = new TextEncoder()
+    const parts = pairs.flatMap(([n, v]) => [utf8.encode(n), utf8.encode(v)])
+    return encodeParams(
+      parts.reduce<Array<[Uint8Array, Uint8Array]>>((all, part, i) => {
+        if (i % 2 === 0) all.push([part, parts[i + 1]!])
+        return all
+      }, []),
+    )
+  }
+  it('gives the same bytes as encoding each string with TextEncoder', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(text, fc.oneof(text, fc.string({ minLength: 130, maxLength: 300 })))), (pairs) => {
+        expect(encodeParams(pairs)).toEqual(reference(pairs))
+        expect(decodeParams(encodeParams(pairs))).toEqual(pairs.map(([n, v]) => [wellFormed(n), wellFormed(v)]))
+      }),
+    )
   })
 })
