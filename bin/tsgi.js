@@ -40,14 +40,23 @@ function hasFlag(name) {
 
 /**
  * Runs this command again with the flags. Where Node can replace the process (process.execve, Node 22.15
- * and 23.11 on), it keeps its pid, which web servers and supervisors track. On older Node a child runs the
- * responder with the descriptors it may listen on and gets every signal; this process waits for it.
+ * and 23.11 on), it keeps its pid, which web servers and supervisors track. On older Node, or to hand on a
+ * descriptor above 2 (node marks inherited ones close-on-exec as it starts, so execve would close a
+ * systemd socket or --listen fd:N), a child runs the responder with the descriptors it may listen on and
+ * gets every signal; this process waits for it.
  */
 async function restartWith(flags) {
   const argv = [...flags, ...process.execArgv, ...process.argv.slice(1)]
   const env = { ...process.env, TSGI_V8_FLAGS: 'off' }
-  if (typeof process.execve === 'function') process.execve(process.execPath, [process.execPath, ...argv], env)
-  const child = spawn(process.execPath, argv, { stdio: passedDescriptors(), env })
+  const stdio = passedDescriptors()
+  if (typeof process.execve === 'function' && stdio.length === 3)
+    process.execve(process.execPath, [process.execPath, ...argv], env)
+  // systemd passed its sockets to this pid (LISTEN_PID): the child, which takes them, has a pid of its
+  // own, known only once it runs; a shell sets LISTEN_PID to its own pid, then becomes node (exec).
+  const child =
+    env.LISTEN_PID === String(process.pid)
+      ? spawn('/bin/sh', ['-c', 'export LISTEN_PID=$$; exec "$0" "$@"', process.execPath, ...argv], { stdio, env })
+      : spawn(process.execPath, argv, { stdio, env })
   dropRootLikeChild()
   const forward = (signal) => child.kill(signal)
   const signals = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGTTIN', 'SIGTTOU']
@@ -60,14 +69,14 @@ async function restartWith(flags) {
 
 /**
  * The stdio list for the child: the standard three (fd 0 may be a web server's listening socket), the
- * descriptor of `--listen fd:N`, and those of systemd socket activation (LISTEN_FDS, from fd 3).
+ * descriptor of `--listen fd:N`, and those systemd passed this process (LISTEN_FDS from fd 3, if LISTEN_PID is ours).
  */
 function passedDescriptors() {
   const fds = []
   const listen = process.argv.indexOf('--listen')
   const match = listen === -1 ? null : /^fd:(\d+)$/.exec(process.argv[listen + 1] ?? '')
   if (match !== null) fds.push(Number(match[1]))
-  const activated = Number(process.env.LISTEN_FDS ?? 0)
+  const activated = process.env.LISTEN_PID === String(process.pid) ? Number(process.env.LISTEN_FDS ?? 0) : 0
   for (let i = 0; i < activated; i++) fds.push(3 + i)
   const stdio = ['inherit', 'inherit', 'inherit']
   for (let fd = 3; fd <= Math.max(2, ...fds); fd++) stdio.push(fds.includes(fd) ? fd : 'ignore')

@@ -1,25 +1,32 @@
 // Where a FastCGI responder listens: TCP, a Unix socket (created without a permission race, stale
-// sockets replaced, regular files never), or the listening socket a web server left on fd 0.
+// sockets replaced, regular files never), the listening socket a web server left on fd 0, or the one
+// systemd passed on fd 3 (socket activation, ./systemd.ts).
 import { chmodSync, chownSync, lstatSync, readFileSync, readlinkSync, statSync, unlinkSync } from 'node:fs'
 import { connect, isIP, type Server, type Socket } from 'node:net'
 import { dirname } from 'node:path'
 import { TsgiError } from '../errors.js'
 import type { Identity } from './identity.js'
+import { requireSystemdSocket } from './systemd.js'
 
 export type ListenSpec =
   | { kind: 'tcp'; host: string; port: number }
   | { kind: 'unix'; path: string }
   | { kind: 'fd'; fd: number }
 
-/** Parses `127.0.0.1:9000`, `9000`, `[::1]:9000`, `/run/app.sock`, `unix:/run/app.sock`, `fd:0`. */
+/**
+ * Parses `127.0.0.1:9000`, `9000`, `[::1]:9000`, `/run/app.sock`, `unix:/run/app.sock`, `fd:0`, and `systemd`:
+ * the socket systemd passed (F-32), taken from the environment (which is cleared of LISTEN_*), so parse
+ * `systemd` once, in the process that listens; without such a socket it throws, saying how to set one up.
+ */
 export function parseListen(spec: string): ListenSpec {
+  if (spec === 'systemd') return requireSystemdSocket()
   const fd = /^fd:(\d+)$/.exec(spec)
   if (fd) return { kind: 'fd', fd: Number(fd[1]) }
   if (spec.startsWith('unix:')) return { kind: 'unix', path: spec.slice(5) }
   if (spec.startsWith('/') || spec.startsWith('./')) return { kind: 'unix', path: spec }
   const tcp = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(spec) ?? /^()()(\d+)$/.exec(spec)
   if (!tcp) {
-    const hint = 'use HOST:PORT, PORT, /path/app.sock, unix:PATH or fd:N'
+    const hint = 'use HOST:PORT, PORT, /path/app.sock, unix:PATH, fd:N or systemd'
     throw new TsgiError('ERR_USAGE', `fcgi: cannot parse listen address ${JSON.stringify(spec)} (${hint})`)
   }
   const port = Number(tcp[3])

@@ -4,7 +4,10 @@ import type { ListenSpec } from '../../net/listen.js'
 import type { Limits } from '../../protocol/fastcgi/index.js'
 
 export interface FastcgiOptions {
-  /** `HOST:PORT`, `/path.sock`, `fd:0`; default: fd 0 when it is a listening socket, else 127.0.0.1:9000. */
+  /**
+   * `HOST:PORT`, `/path.sock`, `fd:0`, `systemd` (the socket systemd passed, F-32); default: the systemd
+   * socket when there is one, else fd 0 when it is a listening socket, else 127.0.0.1:9000.
+   */
   listen?: string | ListenSpec
   /** Unix socket permissions (default 0o600, as spawn-fcgi -M 0600). */
   socketMode?: number

@@ -1,10 +1,12 @@
 // The resident FastCGI responder: serveFastcgi(app) accepts web-server connections on TCP, a Unix
-// socket or the listening socket inherited on fd 0, and serves every request with the same App.
+// socket, the listening socket inherited on fd 0 or the one systemd passed, and serves every request
+// with the same App.
 import { type AddressInfo, createServer, type Server, type Socket } from 'node:net'
 import type { App } from '../../app.js'
 import { isApp } from '../../core/call.js'
 import { TsgiError } from '../../errors.js'
 import { isListeningSocket, type ListenSpec, parseAllowList, parseListen, peerAllowed } from '../../net/listen.js'
+import { takeSystemdSocket } from '../../net/systemd.js'
 import { openListener } from './listener.js'
 import { type FastcgiOptions, resolveOptions } from './options.js'
 import { ResponderConnection } from './responder-connection.js'
@@ -112,10 +114,16 @@ export async function serveFastcgi(app: App, options: FastcgiOptions = {}): Prom
   }
 }
 
-/** `--listen` default: the socket a web server left on fd 0 (spec §2.2), else loopback port 9000. */
+/**
+ * `--listen` default: the socket systemd passed (F-32, taken: LISTEN_* leave the environment), else the one
+ * a web server left on fd 0 (spec §2.2, F-27), else loopback port 9000. Either inherited socket belongs to
+ * whoever passed it: as an `fd` spec it is never chmod'ed, chown'ed or unlinked here.
+ */
 function resolveListen(listen: string | ListenSpec | undefined): ListenSpec {
   if (typeof listen === 'string') return parseListen(listen)
   if (listen !== undefined) return listen
+  const activated = takeSystemdSocket()
+  if (activated !== undefined) return activated
   return isListeningSocket(0) ? { kind: 'fd', fd: 0 } : { kind: 'tcp', host: '127.0.0.1', port: 9000 }
 }
 
