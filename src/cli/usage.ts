@@ -8,8 +8,8 @@ Commands:
   serve APP      run APP on a development HTTP server (like wsgiref.simple_server)
   cgi APP        answer one request as a CGI script (RFC 3875), from the environment and stdin
   fastcgi APP    run APP as a resident FastCGI responder until SIGTERM; without --listen it uses
-                 the listening socket on fd 0 (mod_fcgid, spawn-fcgi, lighttpd), or answers one
-                 CGI request when started as a CGI script
+                 the socket systemd passed (socket activation), else the listening socket on fd 0
+                 (mod_fcgid, spawn-fcgi, lighttpd), or answers one CGI request when started as a CGI script
   build APP      write APP as one executable CGI script (--out FILE): a bundle Node starts fastest
   bench [APP]    serve APP every way tsgi can (CGI as tsx, ES modules, tsgi build, the compile cache,
                  a bare floor; FastCGI; the dev server; in-process; Apache and nginx when installed)
@@ -36,7 +36,7 @@ Options:
   --quiet        front: no access log
   --nph          cgi: write a complete HTTP response (non-parsed headers, RFC 3875 §5);
                  default: on when the script name starts with nph-
-  --listen ADDR  fastcgi: HOST:PORT, a Unix socket path, or fd:0
+  --listen ADDR  fastcgi: HOST:PORT, a Unix socket path, fd:0, or systemd (the socket of a .socket unit)
   --socket-mode MODE  fastcgi: permissions of a Unix socket (default 0600)
   --socket-owner USER[:GROUP]  fastcgi: owner of a Unix socket, e.g. tsgi:www-data with --socket-mode 0660
                  so that the web server's user can connect and nobody else (needs root)

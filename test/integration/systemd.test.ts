@@ -256,5 +256,10 @@ describe.skipIf(ACTIVATE === undefined && !REQUIRE_SERVERS)('systemd socket acti
     expect(run.stderr).toContain('ListenStream=')
   })
 
-  it.todo('tsgi fastcgi APP without --listen (needs src/cli/commands/fastcgi.ts to take inheritedListen())')
+  it('tsgi fastcgi APP without --listen takes the systemd socket', async () => {
+    const path = unixAddress()
+    const { proc } = await activate([path], argv(execStart!).slice(0, -2)) // drop "--listen systemd"
+    expect(await served(path)).toMatchObject({ pid: proc.child.pid, listenVars: [], childListenVars: [] })
+    await stop(proc)
+  })
 })

@@ -3,7 +3,7 @@
 import { userInfo } from 'node:os'
 import type { App } from '../../app.js'
 import { TsgiError } from '../../errors.js'
-import { startedAs } from '../../gateways/auto.js'
+import { inheritedListen, startedAs } from '../../gateways/auto.js'
 import type { FastcgiOptions } from '../../gateways/fastcgi/options.js'
 import { isRoot } from '../../net/identity.js'
 import { type Command, EXPORT_OPTION, type Io, loadOptions, str, type Values } from '../command.js'
@@ -70,9 +70,10 @@ export async function fastcgiUntilStopped(
     }
     if (how === 'shell') {
       const what = 'fd 0 is not a listening socket and this is no CGI request'
-      throw new TsgiError('ERR_USAGE', `fastcgi: ${what}: pass --listen 127.0.0.1:9000 or --listen /path/app.sock`)
+      const how = 'pass --listen 127.0.0.1:9000 or --listen /path/app.sock (or --listen systemd under a .socket unit)'
+      throw new TsgiError('ERR_USAGE', `fastcgi: ${what}: ${how}`)
     }
-    options.listen = 'fd:0'
+    options.listen = inheritedListen() // the socket systemd passed (F-32), else the one on fd 0
   }
   // PHP-FPM's rule: a responder never keeps serving as root unless told to.
   if (isRoot() && options.user === undefined && !allowRoot) {
