@@ -1,5 +1,6 @@
 // What the front asks of a backend (a CGI script per request, a FastCGI responder) and what it gets
 // back: a CGI response (RFC 3875 §6), already parsed, or an NPH script's raw HTTP response (RFC 3875 §5).
+import type { CgiResponse } from '../hosts/cgi/index.js'
 
 export type Vars = Array<[string, string]>
 
@@ -12,15 +13,9 @@ export interface BackendCall {
   signal: AbortSignal
 }
 
-export type BackendResponse =
-  | {
-      kind: 'cgi'
-      status: number
-      reason: string
-      headers: Array<[string, string]>
-      body: AsyncIterable<Uint8Array>
-    }
-  | { kind: 'nph'; raw: AsyncIterable<Uint8Array> }
+/** What the CGI host answers, without the exit status: a FastCGI responder has none to give. */
+export type BackendResponse = WithoutExit<CgiResponse>
+type WithoutExit<T> = T extends unknown ? Omit<T, 'exit'> : never
 
 /** One route's backend: answers a call, or rejects (with a TsgiError carrying `status`, 502 by default). */
 export type Backend = (call: BackendCall) => Promise<BackendResponse>
