@@ -120,7 +120,7 @@ async function runSource(script, options = {}, runtime = {}) {
   const found = lookup(place, name, key)
   if (found.bundle !== undefined) {
     if (debug) process.stderr.write(`tsgi-cgi: cache hit ${found.bundle}\n`)
-    const loaded = load(found.bundle)
+    const loaded = load(file, found.bundle)
     if (loaded !== undefined) return serve(loaded, runtime)
   }
   const source = await sourceScript()
@@ -128,20 +128,27 @@ async function runSource(script, options = {}, runtime = {}) {
   const result = await source.compileSource({ file, options, place, name, key, reason: found.reason, ...runtime })
   if (result.missing === 'esbuild' && runtime.fallback === true) return undefined
   if (result.error !== undefined) return fail(result.error)
-  return serve(result.bundle === undefined ? load(file, result) : load(result.bundle), runtime)
+  return serve(load(file, result.bundle, result.bundle === undefined ? result : undefined), runtime)
 }
 
 /**
- * The bundle's exports, from its file or from memory (`compiled`, named after the script); undefined when a
- * recompile removed the file meanwhile. Its frames in stack traces name the sources (mapStacks).
+ * The bundle's exports, from the cache file `bundle` or from memory (`compiled`), run as the script itself:
+ * its unbundled require() calls and __dirname resolve from the script's directory, never from the cache's
+ * (a /tmp cache would let anyone's /tmp/node_modules answer them: S-24). Undefined when a recompile removed
+ * the file meanwhile. Its frames in stack traces name the sources (mapStacks).
  */
-function load(filename, compiled) {
-  const readMap = compiled === undefined ? () => fs.readFileSync(`${filename}.map`, 'utf8') : () => compiled.map
-  mapStacks(filename, readMap)
+function load(script, bundle, compiled) {
+  const readMap = compiled === undefined ? () => fs.readFileSync(`${bundle}.map`, 'utf8') : () => compiled.map
+  mapStacks(script, readMap)
+  let code
   try {
-    return compiled === undefined ? require(filename) : evaluate(filename, compiled.code)
+    code = compiled === undefined ? fs.readFileSync(bundle, 'utf8') : compiled.code
+  } catch {
+    return undefined
+  }
+  try {
+    return evaluate(script, code)
   } catch (error) {
-    if (compiled === undefined && !fs.existsSync(filename)) return undefined
     return { error }
   }
 }

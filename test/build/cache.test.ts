@@ -76,6 +76,31 @@ function entries(cache: string): string[] {
   return readdirSync(cache).sort()
 }
 
+describe('a cached bundle runs as the script, not from the cache directory (S-24)', () => {
+  it('__dirname and unbundled require() resolve from the script directory on every request', () => {
+    const { dir, cache, env } = place()
+    // A module planted beside the cache (think /tmp/node_modules) must never answer; the script's own may.
+    for (const [where, who] of [
+      [join(dir, 'node_modules', 'optional-x'), 'script'],
+      [join(cache, '..', 'planted', 'node_modules', 'optional-x'), 'planted'],
+    ] as const) {
+      mkdirSync(where, { recursive: true })
+      writeFileSync(join(where, 'index.js'), `module.exports = ${JSON.stringify(who)}\n`)
+    }
+    const app =
+      'declare const __dirname: string\ndeclare const require: (name: string) => unknown\n' +
+      "const name = ['optional', 'x'].join('-')\n" +
+      'export default function app(_e: unknown, start: (s: string, h: [string, string][]) => void): string[] {\n' +
+      "  start('200 OK', [['Content-Type', 'text/plain']])\n  return [`${__dirname}|${String(require(name))}`]\n}\n"
+    const plantedCache = join(cache, '..', 'planted', 'cache')
+    const file = script(join(dir, 'where.ts'), app)
+    const first = run(file, { ...env, TSGI_CACHE_DIR: plantedCache })
+    const cached = run(file, { ...env, TSGI_CACHE_DIR: plantedCache })
+    expect(cached.stderr).toContain('cache hit')
+    for (const result of [first, cached]) expect(body(result)).toBe(`${dir}|script`)
+  })
+})
+
 describe('a TypeScript CGI script run from its source', () => {
   it('compiles on the first request and answers; later requests use the cache entry unchanged', () => {
     const { dir, cache, env } = place()
