@@ -45,7 +45,7 @@ const CGI_CAPS: Capabilities = {
   multiprocess: true,
   runOnce: true,
   headerCap: false,
-  // The CGI host never turns a Proxy header into HTTP_PROXY (httpoxy, S-01); over FastCGI it is environ only.
+  // The front never passes a Proxy header on as HTTP_PROXY, to a script or a responder (httpoxy, S-01).
   dropsProxyHeader: true,
 }
 const FCGI_CAPS: Capabilities = {
@@ -54,6 +54,7 @@ const FCGI_CAPS: Capabilities = {
   multiprocess: true,
   runOnce: false,
   headerCap: true,
+  dropsProxyHeader: true,
 }
 
 /** The front serving `spec` by `path` ('cgi' or 'fastcgi'), as a conformance transport. */

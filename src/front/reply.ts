@@ -1,8 +1,10 @@
 // Writes a backend's answer onto a node:http response: the parsed CGI head as the status line and
 // headers, the body streamed with backpressure; an NPH script's bytes straight onto the socket.
 import type { ServerResponse } from 'node:http'
-import { HOP_BY_HOP, reasonPhrase } from '../core/http.js'
+import { HOP_BY_HOP, reasonPhrase, TOKEN } from '../core/http.js'
+import { sendPlain } from '../gateways/http/sink.js'
 import { drained } from '../net/drained.js'
+import { cutResponse } from '../net/http-cut.js'
 import { SERVER_SOFTWARE } from '../version.js'
 import type { BackendResponse } from './types.js'
 
@@ -13,32 +15,59 @@ export interface Delivery {
   aborted: boolean
 }
 
-/** Sends `response` (a CGI response, not a local redirect) and resolves when it is done or cut short. */
+/**
+ * Sends `response` (a CGI response, not a local redirect) and resolves when it is done or cut short. A
+ * head node:http could not frame safely is a 502 (S-04); a body shorter than its Content-Length, or one
+ * the backend failed in, is cut so the client sees it broken and never reuses the connection.
+ */
 export async function deliver(
   res: ServerResponse,
   response: BackendResponse,
+  request: { method: string },
   onError: (error: unknown) => void,
 ): Promise<Delivery> {
   if (response.kind === 'nph') return deliverRaw(res, response.raw)
+  const head = checkedHead(response.status, response.headers)
+  if (typeof head === 'string') {
+    onError(new Error(`bad response head: ${head}`))
+    void response.body[Symbol.asyncIterator]().return?.() // stops the backend
+    return { status: 502, bytes: sendPlain(res, 502), aborted: false }
+  }
+  // Written with the first body byte (node:http holds it until then anyway): until then a failure is a 502.
+  const writeHead = (): void =>
+    void res.writeHead(response.status, response.reason || reasonPhrase(response.status), head.flat)
+  // A response to HEAD, a 204 and a 304 have no body whatever their Content-Length says (RFC 9110 §6.4.1).
+  const bodiless = request.method === 'HEAD' || response.status === 204 || response.status === 304
+  const length = bodiless ? undefined : head.length
+  const bytes = await pump(res, response.body, { length, writeHead, onError })
+  return { status: response.status, bytes: bytes ?? 0, aborted: bytes === undefined }
+}
+
+/** The head as node:http takes it, or why it cannot go out: a 1xx, a bad name or value, a bad length. */
+function checkedHead(
+  status: number,
+  headers: ReadonlyArray<readonly [string, string]>,
+): { flat: string[]; length: number | undefined } | string {
+  if (status < 200) return `status ${status} is not a final response`
   const flat: string[] = []
   let hasServer = false
-  for (const [name, value] of response.headers) {
+  let length: number | undefined
+  for (const [name, value] of headers) {
+    if (!TOKEN.test(name) || /[\r\n\0]/.test(value)) return `header ${JSON.stringify(name)}`
     const lower = name.toLowerCase()
     // RFC 3875 §6.3.4 (C-18): the connection is ours, not the script's; node:http frames the body.
     if (HOP_BY_HOP.has(lower)) continue
     if (lower === 'server') hasServer = true
+    if (lower === 'content-length') {
+      if (!/^\d{1,15}$/.test(value) || (length !== undefined && length !== Number(value))) {
+        return `Content-Length ${JSON.stringify(value)}`
+      }
+      length = Number(value)
+    }
     flat.push(name, value)
   }
   if (!hasServer) flat.push('Server', SERVER_SOFTWARE)
-  res.writeHead(response.status, response.reason || reasonPhrase(response.status), flat)
-  const bytes = await pump(res, response.body, declaredLength(response.headers), onError)
-  return { status: response.status, bytes: bytes ?? 0, aborted: bytes === undefined }
-}
-
-/** The script's Content-Length, when it gave one that parses. */
-function declaredLength(headers: ReadonlyArray<readonly [string, string]>): number | undefined {
-  const value = headers.find(([name]) => name.toLowerCase() === 'content-length')?.[1]
-  return value !== undefined && /^\d+$/.test(value) ? Number(value) : undefined
+  return { flat, length }
 }
 
 /**
@@ -50,11 +79,11 @@ function declaredLength(headers: ReadonlyArray<readonly [string, string]>): numb
 async function pump(
   res: ServerResponse,
   body: AsyncIterable<Uint8Array>,
-  length: number | undefined,
-  onError: (error: unknown) => void,
+  { length, writeHead, onError }: { length: number | undefined; writeHead: () => void; onError: (e: unknown) => void },
 ): Promise<number | undefined> {
   const chunks = body[Symbol.asyncIterator]()
   let bytes = 0
+  let headWritten = false
   try {
     while (length === undefined || bytes < length) {
       const next = await chunks.next()
@@ -64,17 +93,30 @@ async function pump(
         return undefined
       }
       const chunk = length === undefined ? next.value : next.value.subarray(0, length - bytes)
+      if (!headWritten) {
+        writeHead()
+        headWritten = true
+      }
       bytes += chunk.byteLength
       if (!res.write(chunk)) await drained(res)
     }
   } catch (error) {
-    if (!res.destroyed) onError(error) // else the client left: the backend stopped because we told it to
+    if (res.destroyed) return undefined // the client left: the backend stopped because we told it to
+    onError(error)
     // The backend failed mid-body (a killed script, a lost connection): the client must see a broken
-    // response, never a complete-looking one, so the connection is closed without the last chunk.
-    res.destroy()
+    // response, never a complete-looking one. Before any byte went out it can still get a clean 502.
+    if (!headWritten) sendPlain(res, 502)
+    else cutResponse(res, length !== undefined)
     return undefined
   }
-  if (length !== undefined && bytes >= length) void discard(chunks)
+  if (length !== undefined && bytes < length) {
+    onError(new Error(`the body ended after ${bytes} of its ${length} bytes (Content-Length)`))
+    if (!headWritten) sendPlain(res, 502)
+    else cutResponse(res, true) // else the client would read the next response as the rest of this one
+    return undefined
+  }
+  if (!headWritten) writeHead()
+  if (length !== undefined) void discard(chunks)
   if (res.destroyed) return undefined
   await new Promise<void>((resolve) => {
     res.once('close', resolve) // the client may leave before 'finish'
@@ -99,7 +141,8 @@ async function deliverRaw(res: ServerResponse, raw: AsyncIterable<Uint8Array>): 
       if (!socket.write(chunk)) await drained(socket)
     }
   } catch {
-    socket.destroy()
+    // NPH output is framed by the script: only a reset tells the client it was cut (C-19).
+    socket.resetAndDestroy()
     return { status, bytes, aborted: true }
   }
   socket.destroySoon()

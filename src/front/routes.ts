@@ -81,3 +81,24 @@ export function route(routes: readonly Route[], path: string): Match | undefined
   }
   return undefined
 }
+
+/**
+ * The decoded path without `.` and `..` segments (RFC 3986 §5.2.4), as Apache's ap_normalize_path makes
+ * it before routing; undefined when `..` would climb above `/` (a 400). A script mapping PATH_INFO onto
+ * files never sees `/../` (S-03).
+ */
+export function normalizePath(path: string): string | undefined {
+  if (!/(^|\/)\.\.?(\/|$)/.test(path)) return path
+  const out: string[] = []
+  const segments = path.split('/')
+  for (const [i, segment] of segments.entries()) {
+    if (segment === '.') {
+      if (i === segments.length - 1) out.push('')
+    } else if (segment === '..') {
+      if (out.length <= 1) return undefined
+      out.pop()
+      if (i === segments.length - 1) out.push('')
+    } else out.push(segment)
+  }
+  return out.join('/')
+}

@@ -7,6 +7,7 @@ import { formatAccessLog } from '../gateways/http/access-log.js'
 import { MAX_LOCAL_REDIRECTS } from '../gateways/http/server.js'
 import { sendPlain } from '../gateways/http/sink.js'
 import {
+  type BadTarget,
   bodyFraming,
   parseTarget,
   redirectVariables,
@@ -17,7 +18,7 @@ import { listenHttp } from '../net/http-listen.js'
 import { localRedirectOf } from '../protocol/cgi/redirect.js'
 import { cgiBackend, FastcgiClient, fastcgiBackend } from './backends.js'
 import { type Delivery, deliver } from './reply.js'
-import { cgiRoute, fastcgiRoute, type Match, type Route, route } from './routes.js'
+import { cgiRoute, fastcgiRoute, type Match, normalizePath, type Route, route } from './routes.js'
 import type { BackendResponse, Vars } from './types.js'
 
 export interface FrontOptions {
@@ -115,26 +116,31 @@ interface Context {
 
 async function handle(req: IncomingMessage, res: ServerResponse, ctx: Context): Promise<void> {
   const started = performance.now()
+  const { remoteAddress } = req.socket // read now: a request destroyed later has no socket
   const controller = new AbortController()
+  let delivered = false
   res.on('close', () => {
-    if (!res.writableFinished) controller.abort(new TsgiError('ERR_ABORTED', 'front: the client left'))
+    // An NPH response never 'finishes' for node:http: once relayed whole, its script is left alone too.
+    if (!res.writableFinished && !delivered) controller.abort(new TsgiError('ERR_ABORTED', 'front: the client left'))
   })
   res.on('error', () => {}) // a dead socket's EPIPE: the signal has already told the backend
   const outcome = await respond(req, res, ctx, controller.signal)
+  delivered = outcome === undefined || !outcome.aborted
+  if (!req.complete && !req.destroyed) req.resume() // a body the backend did not read: drop it, keep the connection
   if (outcome === undefined) return
-  const { remoteAddress } = req.socket
   const entry = { remoteAddress, method: req.method ?? 'GET', uri: req.url ?? '/', httpVersion: req.httpVersion }
   ctx.log?.(formatAccessLog({ ...entry, ms: performance.now() - started, ...outcome }))
 }
 
 /** Routes the request, and again for each local redirect (RFC 3875 §6.2.2, C-14) a backend answers with. */
 async function respond(req: IncomingMessage, res: ServerResponse, ctx: Context, signal: AbortSignal) {
-  const first = parseTarget(req.url ?? '/')
+  const first = normalized(parseTarget(req.url ?? '/'))
   if ('status' in first) return failed(res, first.status)
   let target: Target = first
   let vars: Vars = requestVariables(req, target)
   const framing = bodyFraming(req)
-  let body: AsyncIterable<Uint8Array> | undefined = framing.chunked || (framing.length ?? 0) > 0 ? req : undefined
+  let body: AsyncIterable<Uint8Array> | undefined =
+    framing.chunked || (framing.length ?? 0) > 0 ? unread(req) : undefined
   for (let hop = 0; ; hop++) {
     const match = route(ctx.routes, target.pathInfo)
     if (match === undefined) {
@@ -144,9 +150,12 @@ async function respond(req: IncomingMessage, res: ServerResponse, ctx: Context, 
     const response = await call(match, withScript(vars, match), body, signal, ctx)
     if (typeof response === 'number') return failed(res, response)
     const location = response.kind === 'cgi' ? localRedirectOf(response.status, response.headers) : undefined
-    if (location === undefined) return deliver(res, response, (error) => ctx.errors(`front: ${describe(error)}`))
+    if (location === undefined) {
+      const onError = (error: unknown): void => ctx.errors(`front: ${match.scriptName}: ${describe(error)}`)
+      return deliver(res, response, { method: req.method ?? 'GET' }, onError)
+    }
     if (response.kind === 'cgi') for await (const _ of response.body); // a redirect has no body (C-14)
-    const next = parseTarget(Buffer.from(location, 'utf8').toString('latin1'))
+    const next = normalized(parseTarget(Buffer.from(location, 'utf8').toString('latin1')))
     if ('status' in next || hop === MAX_LOCAL_REDIRECTS) {
       ctx.errors(`front: local redirect to ${JSON.stringify(location)} refused (bad target or a loop)`)
       return failed(res, 500)
@@ -158,9 +167,18 @@ async function respond(req: IncomingMessage, res: ServerResponse, ctx: Context, 
   }
 }
 
+/** The target with a dot-free path, or a 400 for one climbing above the root (S-03). */
+function normalized(target: Target | BadTarget): Target | BadTarget {
+  if ('status' in target) return target
+  const pathInfo = normalizePath(target.pathInfo)
+  if (pathInfo === undefined) return { status: 400, message: `front: ${target.rawPath} climbs above /` }
+  return { ...target, pathInfo }
+}
+
 /** The request's variables with this route's SCRIPT_NAME, PATH_INFO and SCRIPT_FILENAME. */
 function withScript(vars: Vars, match: Match): Vars {
-  const own = new Set(['SCRIPT_NAME', 'PATH_INFO', 'SCRIPT_FILENAME'])
+  // HTTP_PROXY never leaves the front, to a script or a responder (httpoxy, S-01: PHP-FPM's getenv() reads it).
+  const own = new Set(['SCRIPT_NAME', 'PATH_INFO', 'SCRIPT_FILENAME', 'HTTP_PROXY'])
   const out: Vars = vars.filter(([name]) => !own.has(name))
   out.push(['SCRIPT_NAME', match.scriptName], ['PATH_INFO', match.pathInfo])
   if (match.scriptFilename !== undefined) out.push(['SCRIPT_FILENAME', match.scriptFilename])
@@ -191,4 +209,9 @@ function describe(error: unknown): string {
 function failed(res: ServerResponse, status: number): Delivery {
   if (status === 0 || res.destroyed) return { status: 0, bytes: 0, aborted: true }
   return { status, bytes: sendPlain(res, status), aborted: false }
+}
+
+/** The request body for a backend; a backend that stops reading early leaves the request whole (drained after). */
+function unread(req: IncomingMessage): AsyncIterable<Uint8Array> {
+  return { [Symbol.asyncIterator]: () => req.iterator({ destroyOnReturn: false }) }
 }

@@ -21,6 +21,10 @@ const SCRIPTS: Record<string, string> = {
   'to-fcgi': 'printf "Location: /fcgi/env/redirected?from=cgi\\n\\n"',
   away: 'printf "Location: https://example.org/x\\n\\n"',
   lingers: 'printf "Content-Type: text/plain\\nContent-Length: 3\\n\\nok\\n"; sleep 1; touch "$PID_FILE.lingered"',
+  'short-length': 'printf "Content-Type: text/plain\\nContent-Length: 20\\n\\nfive\\n"',
+  'bad-length': 'printf "Content-Type: text/plain\\nContent-Length: 1e1\\n\\n0123456789"',
+  interim: 'printf "Status: 100 Continue\\n\\n"',
+  'no-read': 'printf "Content-Type: text/plain\\n\\nnot reading\\n"; exec 0<&-',
   sleepy: 'echo $$ > "$PID_FILE"; sleep 30; printf "Content-Type: text/plain\\n\\nlate\\n"',
   upload: 'printf "Content-Type: text/plain\\n\\n"; sha256sum | cut -d" " -f1',
   download: 'printf "Content-Type: application/octet-stream\\n\\n"; head -c 10485760 /dev/zero',
@@ -155,18 +159,14 @@ describe('routes', () => {
   it('walks into subdirectories: the first file is the script, the rest PATH_INFO', async () => {
     expect((await get('/cgi-bin/sub/deep/x/y')).body.toString()).toBe('/cgi-bin/sub/deep|/x/y')
   })
-  it.each([
-    '/cgi-bin/missing',
-    '/cgi-bin/.hidden',
-    '/cgi-bin/sub/../env',
-    '/cgi-bin/link-out',
-    '/cgi-bin/not-exec',
-    '/other',
-  ])('%s is a 404', async (path) => {
-    const reply = await get(path)
-    expect(reply.status).toBe(404)
-    expect(reply.body.toString()).not.toMatch(/escaped|hidden|never/)
-  })
+  it.each(['/cgi-bin/missing', '/cgi-bin/.hidden', '/cgi-bin/link-out', '/cgi-bin/not-exec', '/other'])(
+    '%s is a 404',
+    async (path) => {
+      const reply = await get(path)
+      expect(reply.status).toBe(404)
+      expect(reply.body.toString()).not.toMatch(/escaped|hidden|never/)
+    },
+  )
   it('FastCGI prefix: SCRIPT_NAME is the prefix, PATH_INFO below it', async () => {
     const reply = await get('/fcgi/env/x?q=1')
     const { environ } = JSON.parse(reply.body.toString()) as { environ: Record<string, string> }
@@ -242,6 +242,31 @@ it('a response with a Content-Length ends at that length, not when the script ex
   expect(reply.body.toString()).toBe('ok\n')
   expect(reply.ms).toBeLessThan(800) // the script sleeps 1 s after its response
   expect(await waitForFile(join(dir, 'sleepy.pid.lingered'), 5000)).toBe(true)
+})
+
+describe('what the front refuses to relay', () => {
+  it('a body shorter than its Content-Length is cut, never passed off as complete', async () => {
+    await expect(get('/cgi-bin/short-length')).rejects.toThrow()
+  })
+  it.each(['bad-length', 'interim'])('%s: a 502 (a head node:http cannot frame safely)', async (name) => {
+    expect((await get(`/cgi-bin/${name}`)).status).toBe(502)
+  })
+  it('dot segments: resolved before routing, a 400 above the root (S-03)', async () => {
+    expect(envOf(await get('/cgi-bin/env/a/../b/./c')).PATH_INFO).toBe('/b/c')
+    expect((await get('/cgi-bin/env/../../../etc/passwd')).status).toBe(400)
+    expect((await get('/cgi-bin/env/%2e%2e/%2e%2e/%2e%2e/etc/passwd')).status).toBe(400)
+  })
+  it('a Proxy header reaches no FastCGI responder as HTTP_PROXY either (S-01)', async () => {
+    const reply = await get('/fcgi/env/x', { headers: { Proxy: 'http://evil.invalid' } })
+    const { environ } = JSON.parse(reply.body.toString()) as { environ: Record<string, string> }
+    expect(environ).not.toHaveProperty('HTTP_PROXY')
+  })
+  it('a script that closes stdin early still answers, and the front logs no internal error', async () => {
+    errors = ''
+    const reply = await get('/cgi-bin/no-read', { method: 'POST', body: Buffer.alloc(2 * 1024 * 1024, 1) })
+    expect(reply.body.toString()).toBe('not reading\n')
+    expect(errors).not.toContain('internal error')
+  })
 })
 
 it('FastCGI connections are kept: 20 requests, one connection', async () => {

@@ -4,6 +4,7 @@ import type { ServerResponse } from 'node:http'
 import type { HeaderList } from '../../app.js'
 import type { ResponseSink } from '../../core/engine.js'
 import { reasonPhrase } from '../../core/http.js'
+import { cutResponse } from '../../net/http-cut.js'
 import { localRedirectOf } from '../../protocol/cgi/redirect.js'
 import { SERVER_SOFTWARE } from '../../version.js'
 
@@ -85,23 +86,7 @@ export class NodeSink implements ResponseSink {
       return
     }
     // Otherwise the client must see a broken response, never a complete-looking one.
-    const socket = this.res.socket
-    if (socket === null || socket.destroyed) return void this.res.destroy()
-    if (this.#closeDelimited()) {
-      // The body ends where the connection closes (HTTP/1.0 client, no Content-Length): a FIN would
-      // pass for a complete body, so reset. The client may lose bytes still in flight: it was failing.
-      socket.resetAndDestroy()
-    } else {
-      // Chunked or Content-Length framing: flush what was written, then close. The missing last chunk
-      // or the short body is what the client sees as the failure. Node 24.22+ holds auto-corked chunked
-      // writes in the response until the next tick (nodejs/node#64987): uncork them onto the socket first.
-      while (this.res.writableCorked > 0) this.res.uncork()
-      socket.destroySoon()
-    }
-  }
-
-  #closeDelimited(): boolean {
-    return !this.res.chunkedEncoding && !this.#hasLength
+    cutResponse(this.res, this.#hasLength)
   }
 
   #flushHeld(): void {
