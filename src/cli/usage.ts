@@ -31,7 +31,7 @@ Options:
   --port PORT    serve, front, demo: the port (serve 8000, front and demo 8080; 0 picks a free port)
   --cgi-bin DIR  front: the directory of CGI scripts served at /cgi-bin/
   --fastcgi PREFIX=ADDR  front: forward PREFIX (e.g. /fcgi) to the responder at ADDR; repeatable
-  --cgi-timeout SECONDS  front: kill a CGI script that runs longer (default 60)
+  --cgi-timeout SECONDS  front: kill a CGI script that makes no progress for longer (default 60)
   --env NAME=VALUE  front: a variable every CGI script gets (Apache's SetEnv); repeatable
   --quiet        front: no access log
   --nph          cgi: write a complete HTTP response (non-parsed headers, RFC 3875 §5);

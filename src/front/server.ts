@@ -32,7 +32,7 @@ export interface FrontOptions {
   cgiPrefix?: string
   /** Prefixes forwarded to FastCGI responders: `{ prefix: '/fcgi', address: '/run/app.sock' }`. */
   fastcgi?: ReadonlyArray<{ prefix: string; address: string }>
-  /** A CGI script running longer is killed (C-21). Default 60 s. */
+  /** A CGI script without progress (no input taken, no output) for longer is killed (C-21). Default 60 s. */
   cgiTimeoutMs?: number
   /** Fixed variables every CGI script gets on top of the request's (Apache's SetEnv). */
   cgiEnv?: Readonly<Record<string, string>>

@@ -61,6 +61,7 @@ async function* drain(first: Uint8Array, out: Chunks, run: ScriptRun): AsyncGene
     for (;;) {
       const next = await nextChunk(out, run)
       if (next === undefined) break
+      run.activity()
       yield next
     }
     complete = true

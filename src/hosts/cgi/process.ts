@@ -28,7 +28,7 @@ export class ScriptRun {
   #timedOut = false
   #aborted = false
   #stopped = false
-  readonly #timer: NodeJS.Timeout | undefined
+  #timer: NodeJS.Timeout | undefined
   readonly #started: Promise<void>
   readonly #onAbort = (): void => this.#abort()
 
@@ -61,9 +61,21 @@ export class ScriptRun {
     })
     // `close` comes once the process exited and its stdout and stderr closed: nothing left to watch.
     this.child.once('close', () => this.#finish())
-    // Past 2^31-1 ms setTimeout would fire at once: such a timeout (Infinity included) means none.
-    if (options.timeoutMs <= MAX_TIMER_MS) this.#timer = setTimeout(() => this.#timeout(), options.timeoutMs)
+    this.activity()
     options.signal?.addEventListener('abort', this.#onAbort, { once: true })
+  }
+
+  /**
+   * Restarts the timeout: it bounds the time without progress (no body byte taken in, no output taken out),
+   * as mod_cgid's CGIDScriptTimeout does, so a long download to a client that keeps reading is not cut.
+   */
+  activity(): void {
+    if (this.#stopped || this.#exited) return
+    clearTimeout(this.#timer)
+    // Past 2^31-1 ms setTimeout would fire at once: such a timeout (Infinity included) means none.
+    if (this.options.timeoutMs <= MAX_TIMER_MS) {
+      this.#timer = setTimeout(() => this.#timeout(), this.options.timeoutMs)
+    }
   }
 
   /** Resolves once the process runs; rejects with a 502 when it could not be started (ENOENT, EACCES). */
@@ -97,7 +109,7 @@ export class ScriptRun {
   #timeout(): void {
     if (!this.#exited) this.#timedOut = true
     const { script, timeoutMs } = this.options
-    this.stop(new TsgiError('ERR_TIMEOUT', `cgi: ${script} ran longer than ${timeoutMs} ms`, { status: 504 }))
+    this.stop(new TsgiError('ERR_TIMEOUT', `cgi: ${script} made no progress for ${timeoutMs} ms`, { status: 504 }))
   }
 
   #abort(): void {

@@ -34,7 +34,7 @@ export async function runCgiScript(request: CgiRequest): Promise<CgiResponse> {
   const run = new ScriptRun({ script, cwd, env, timeoutMs, signal })
   await run.started()
   const { stdin, stdout, stderr } = run.child
-  void pumpBody(request.body, stdin)
+  void pumpBody(request.body, stdin, () => run.activity())
   logLines(stderr, request.log ?? defaultLog(script))
   const out = stdout[Symbol.asyncIterator]()
   try {

@@ -10,12 +10,17 @@ import { drained } from '../../net/drained.js'
  * ends stdin early, and the script sees a body shorter than CONTENT_LENGTH (C-04). Chunks are written as
  * they are, so the source must not reuse them.
  */
-export async function pumpBody(body: AsyncIterable<Uint8Array> | undefined, stdin: Writable): Promise<void> {
+export async function pumpBody(
+  body: AsyncIterable<Uint8Array> | undefined,
+  stdin: Writable,
+  progress: () => void = () => {},
+): Promise<void> {
   try {
     if (body !== undefined) {
       for await (const chunk of body) {
         if (stdin.destroyed) return
         if (chunk.length > 0 && !stdin.write(chunk)) await drained(stdin)
+        progress()
       }
     }
   } catch {

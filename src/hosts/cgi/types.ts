@@ -23,7 +23,8 @@ export interface CgiRequest {
   inheritEnv?: readonly string[]
   /** Extra fixed variables (like Apache SetEnv), e.g. NODE_OPTIONS. They win over `vars` and `inheritEnv`. */
   env?: Readonly<Record<string, string>>
-  /** Kill the script's process group (SIGTERM, SIGKILL 2 s later) past this. Default 60_000 ms (C-21). */
+  /** Kill the script's process group (SIGTERM, SIGKILL 2 s later) after this long without progress (no body byte
+   * taken in, no output taken out; mod_cgid's CGIDScriptTimeout). Default 60_000 ms (C-21). */
   timeoutMs?: number
   /** Aborted when the client leaves: the script's process group is killed. */
   signal?: AbortSignal

@@ -1,7 +1,7 @@
 // The life of a script's process: the timeout (C-21) and the client leaving kill its whole process group,
 // grandchildren included; leaving the body early kills it; an unread body or a closed stdout still ends
 // in a collected exit; and a thousand requests leave no child process behind (no zombies).
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -52,6 +52,20 @@ describe('the timeout (C-21)', () => {
     expect(isTsgiError(err, 'ERR_TIMEOUT')).toBe(true)
     expect(await response.exit).toEqual({ code: null, signal: 'SIGTERM', timedOut: true, aborted: false })
     await expectGroupDead(pidFile)
+  })
+
+  it('counts time without progress: a script writing every 150 ms for 1.2 s is not cut at 500 ms', async () => {
+    const ticker = join(scratch, 'ticker.sh')
+    writeFileSync(
+      ticker,
+      '#!/bin/sh\nprintf "Content-Type: text/plain\\n\\n"\nfor i in 1 2 3 4 5 6 7 8; do echo $i; sleep 0.15; done\n',
+      {
+        mode: 0o755,
+      },
+    )
+    const response = asCgi(await runCgiScript({ script: ticker, vars: GET, timeoutMs: 500 }))
+    expect(await textOf(response.body)).toBe('1\n2\n3\n4\n5\n6\n7\n8\n')
+    expect(await response.exit).toMatchObject({ code: 0, timedOut: false })
   })
 
   it('also ends a script that closed stdout early and kept running: the body ends, the exit comes later', async () => {
