@@ -31,7 +31,12 @@ export async function compare(base: string, budgetMs = 4000): Promise<{ rows: Co
       for (const [i, mode] of MODES.entries()) {
         // The slow tsx mode gets a sample every fifth round: enough for a median, within the budget.
         if (mode.family === 'cgi' && mode.path.endsWith('-tsx') && round % 5 !== 0) continue
-        samples[i]!.push(await timeOne(new URL(mode.path, base), agents[i]!))
+        // A CGI response ends before its process has: let the last one exit so it does not slow this mode.
+        await new Promise((resolve) => setTimeout(resolve, 40))
+        // A resident worker takes a few requests per turn (the first after a pause runs on cold caches).
+        for (let n = mode.family === 'resident' ? 5 : 1; n > 0; n--) {
+          samples[i]!.push(await timeOne(new URL(mode.path, base), agents[i]!))
+        }
       }
     }
   } finally {
@@ -48,6 +53,8 @@ function timeOne(url: URL, agent: Agent): Promise<number> {
   return new Promise((resolve, reject) => {
     const started = performance.now()
     const req = request(url, { agent }, (res) => {
+      res.on('error', reject) // a cut response must fail the comparison, not hang it
+      res.on('aborted', () => reject(new Error(`${url.pathname}: response cut short`)))
       res.resume()
       res.on('end', () => {
         if (res.statusCode !== 200) reject(new Error(`${url.pathname}: status ${res.statusCode}`))

@@ -65,6 +65,12 @@ async function page(req: IncomingMessage, res: ServerResponse, url: () => string
     return true
   }
   if (path === '/api/compare' && req.method === 'POST') {
+    // Only the page itself may start a comparison: another site's page could POST here (CSRF).
+    const origin = req.headers.origin
+    if (origin !== undefined && origin !== url().replace(/\/$/, '') && origin !== `http://${req.headers.host}`) {
+      send(res, 403, 'text/plain', 'Forbidden\n')
+      return true
+    }
     const result = await compare(url())
     send(res, 200, 'application/json', JSON.stringify(result))
     return true
