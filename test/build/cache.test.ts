@@ -91,7 +91,7 @@ describe('a cached bundle runs as the script, not from the cache directory (S-24
       'declare const __dirname: string\ndeclare const require: (name: string) => unknown\n' +
       "const name = ['optional', 'x'].join('-')\n" +
       'export default function app(_e: unknown, start: (s: string, h: [string, string][]) => void): string[] {\n' +
-      "  start('200 OK', [['Content-Type', 'text/plain']])\n  return [`${__dirname}|${String(require(name))}`]\n}\n"
+      "  start('200 OK', [['Content-Type', 'text/plain']])\n  return [__dirname + '|' + String(require(name))]\n}\n"
     const plantedCache = join(cache, '..', 'planted', 'cache')
     const file = script(join(dir, 'where.ts'), app)
     const first = run(file, { ...env, TSGI_CACHE_DIR: plantedCache })
