@@ -1,8 +1,9 @@
 // A TypeScript CGI script run from its source, when bin/tsgi-cgi.cjs found no valid cache entry: reuse the entry
 // if only stats changed, else compile it as `tsgi build` bundles (the CGI runner and the app) into the cache, or
 // run it from memory when the cache cannot be used (one line on stderr says why and how to fix it).
-import { statSync } from 'node:fs'
-import { dirname, extname, join } from 'node:path'
+import { readFileSync, statSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { dirname, extname, isAbsolute, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Shape } from '../bridges/shape.js'
 import { isTsgiError } from '../errors.js'
@@ -118,8 +119,8 @@ async function compile(
 }
 
 /**
- * The nearest tsconfig.json and package.json above the script: esbuild reads them (decorators, JSX, paths)
- * but its metafile does not list them.
+ * The nearest tsconfig.json (with every file it `extends`) and package.json above the script: esbuild
+ * reads them (decorators, JSX, paths) but its metafile does not list them.
  */
 function projectFiles(file: string): string[] {
   const found = new Map<string, string>()
@@ -130,7 +131,42 @@ function projectFiles(file: string): string[] {
     }
     if (dirname(dir) === dir) break
   }
-  return [...found.values()]
+  const tsconfig = found.get('tsconfig.json')
+  return [...found.values(), ...(tsconfig === undefined ? [] : extendsChain(tsconfig, new Set([tsconfig])))]
+}
+
+/** The files a tsconfig `extends`, transitively: a string or an array of them (TypeScript 5). */
+function extendsChain(path: string, seen: Set<string>): string[] {
+  let text: string
+  try {
+    text = readFileSync(path, 'utf8')
+  } catch {
+    return []
+  }
+  const field = /"extends"\s*:\s*(\[[^\]]*\]|"[^"]*")/.exec(text)?.[1] ?? ''
+  const out: string[] = []
+  for (const [, spec] of field.matchAll(/"([^"]*)"/g)) {
+    const next = resolveExtends(spec!, dirname(path))
+    if (next === undefined || seen.has(next) || seen.size > 32) continue
+    seen.add(next)
+    out.push(next, ...extendsChain(next, seen))
+  }
+  return out
+}
+
+/** A relative or absolute path (`.json` optional), or a package's tsconfig as TypeScript resolves it. */
+function resolveExtends(spec: string, dir: string): string | undefined {
+  if (spec.startsWith('.') || isAbsolute(spec)) {
+    const path = resolve(dir, spec)
+    return [path, `${path}.json`].find(isFile)
+  }
+  const require = createRequire(join(dir, 'tsconfig.json'))
+  for (const candidate of [spec, `${spec}/tsconfig.json`]) {
+    try {
+      return require.resolve(candidate)
+    } catch {}
+  }
+  return undefined
 }
 
 /** This compiler and bin/tsgi-cgi.cjs: a tsgi that changes them (a checkout, an upgrade) recompiles. */

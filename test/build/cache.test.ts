@@ -150,6 +150,21 @@ describe('a TypeScript CGI script run from its source', () => {
     expect(run(file, env).stderr).toMatch(/^tsgi-cgi: cache hit /)
   })
 
+  it('an edit of a tsconfig the nearest one extends (paths) is recompiled', () => {
+    const { dir, env } = place()
+    for (const name of ['a', 'b']) writeFileSync(join(dir, `${name}.ts`), `export const v = '${name.toUpperCase()}'\n`)
+    writeFileSync(join(dir, 'tsconfig.json'), '{ "extends": "./base" }\n')
+    const base = (to: string): string => JSON.stringify({ compilerOptions: { baseUrl: '.', paths: { '@x': [to] } } })
+    writeFileSync(join(dir, 'base.json'), base('./a.ts'))
+    const app = hello('').replace('const text: string = ""', "import { v } from '@x'\nconst text: string = v")
+    const file = script(join(dir, 'mapped.ts'), app)
+    expect(body(run(file, env))).toBe('A')
+    writeFileSync(join(dir, 'base.json'), base('./b.ts'))
+    const edited = run(file, env)
+    expect(body(edited)).toBe('B')
+    expect(edited.stderr).toMatch(/base\.json changed\); compiled/)
+  })
+
   it('an edited module that the script imports is recompiled', () => {
     const { dir, env } = place()
     writeFileSync(join(dir, 'greeting.ts'), "export const greeting: string = 'hi'\n")
