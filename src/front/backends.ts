@@ -4,6 +4,7 @@
 import { TsgiError } from '../errors.js'
 import { type CgiExit, type CgiRequest, runCgiScript } from '../hosts/cgi/index.js'
 import { FastcgiClient } from '../hosts/fastcgi/client.js'
+import { responseFields } from '../protocol/cgi/fields.js'
 import type { Backend } from './types.js'
 
 export interface CgiBackendOptions {
@@ -50,6 +51,15 @@ async function* untilExit(body: AsyncIterable<Uint8Array>, exit: Promise<CgiExit
 export function fastcgiBackend(client: FastcgiClient, log: (line: string) => void): Backend {
   return async ({ vars, body, signal }) => {
     const response = await client.request({ params: vars, ...(body ? { body } : {}), signal })
+    let headers: Array<[string, string]>
+    try {
+      // The checks the CGI host makes of a script's head (S-04, C-18): fields node:http can write as they are.
+      const scriptName = vars.find(([name]) => name === 'SCRIPT_NAME')?.[1] ?? ''
+      headers = responseFields(scriptName, response.reason, response.headers)
+    } catch (error) {
+      void response.body[Symbol.asyncIterator]().return?.() // ABORT_REQUEST: the connection is not left pinned
+      throw error
+    }
     void response.stderr.then(
       (text) => {
         for (const line of text.split('\n')) if (line !== '') log(line)
@@ -60,7 +70,7 @@ export function fastcgiBackend(client: FastcgiClient, log: (line: string) => voi
       kind: 'cgi',
       status: response.status,
       reason: response.reason,
-      headers: response.headers,
+      headers,
       body: response.body,
     }
   }

@@ -1,7 +1,7 @@
 // Writes a backend's answer onto a node:http response: the parsed CGI head as the status line and
 // headers, the body streamed with backpressure; an NPH script's bytes straight onto the socket.
 import type { ServerResponse } from 'node:http'
-import { HOP_BY_HOP, reasonPhrase, TOKEN } from '../core/http.js'
+import { reasonPhrase } from '../core/http.js'
 import { sendPlain } from '../gateways/http/sink.js'
 import { drained } from '../net/drained.js'
 import { cutResponse } from '../net/http-cut.js'
@@ -43,7 +43,10 @@ export async function deliver(
   return { status: response.status, bytes: bytes ?? 0, aborted: bytes === undefined }
 }
 
-/** The head as node:http takes it, or why it cannot go out: a 1xx, a bad name or value, a bad length. */
+/**
+ * The head as node:http takes it, or why it cannot go out: a 1xx or a bad length. Names and values were
+ * checked and hop-by-hop fields dropped by the backend (protocol/cgi/fields.ts, S-04, C-18).
+ */
 function checkedHead(
   status: number,
   headers: ReadonlyArray<readonly [string, string]>,
@@ -53,10 +56,7 @@ function checkedHead(
   let hasServer = false
   let length: number | undefined
   for (const [name, value] of headers) {
-    if (!TOKEN.test(name) || /[\r\n\0]/.test(value)) return `header ${JSON.stringify(name)}`
     const lower = name.toLowerCase()
-    // RFC 3875 §6.3.4 (C-18): the connection is ours, not the script's; node:http frames the body.
-    if (HOP_BY_HOP.has(lower)) continue
     if (lower === 'server') hasServer = true
     if (lower === 'content-length') {
       if (!/^\d{1,15}$/.test(value) || (length !== undefined && length !== Number(value))) {
@@ -105,14 +105,12 @@ async function pump(
     onError(error)
     // The backend failed mid-body (a killed script, a lost connection): the client must see a broken
     // response, never a complete-looking one. Before any byte went out it can still get a clean 502.
-    if (!headWritten) sendPlain(res, 502)
-    else cutResponse(res, length !== undefined)
+    broken(res, headWritten, length !== undefined)
     return undefined
   }
   if (length !== undefined && bytes < length) {
     onError(new Error(`the body ended after ${bytes} of its ${length} bytes (Content-Length)`))
-    if (!headWritten) sendPlain(res, 502)
-    else cutResponse(res, true) // else the client would read the next response as the rest of this one
+    broken(res, headWritten, true) // else the client would read the next response as the rest of this one
     return undefined
   }
   if (!headWritten) writeHead()
@@ -123,6 +121,12 @@ async function pump(
     res.end(resolve)
   })
   return bytes
+}
+
+/** A response that failed: a clean 502 while nothing went out, else cut so the client sees it broken. */
+function broken(res: ServerResponse, headWritten: boolean, hasLength: boolean): void {
+  if (!headWritten) sendPlain(res, 502)
+  else cutResponse(res, hasLength)
 }
 
 /** RFC 3875 §5 (C-19): a non-parsed-header script's output is the response, relayed unchanged. */

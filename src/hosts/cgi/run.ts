@@ -2,9 +2,9 @@
 // net/http/cgi.Handler run them: environment, spawn, body in, head parsed, body out, exit collected.
 import { basename, dirname } from 'node:path'
 import { TsgiError } from '../../errors.js'
+import { responseFields } from '../../protocol/cgi/fields.js'
 import { scriptEnvironment } from './environment.js'
 import { checkScript } from './executable.js'
-import { responseFields } from './headers.js'
 import { bodyOf, readFirst, readHead } from './output.js'
 import { ScriptRun } from './process.js'
 import { defaultLog, logLines } from './stderr.js'
