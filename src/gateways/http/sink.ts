@@ -4,6 +4,7 @@ import type { ServerResponse } from 'node:http'
 import type { HeaderList } from '../../app.js'
 import type { ResponseSink } from '../../core/engine.js'
 import { reasonPhrase } from '../../core/http.js'
+import { drained } from '../../net/drained.js'
 import { cutResponse } from '../../net/http-cut.js'
 import { localRedirectOf } from '../../protocol/cgi/redirect.js'
 import { SERVER_SOFTWARE } from '../../version.js'
@@ -42,18 +43,9 @@ export class NodeSink implements ResponseSink {
     const res = this.res
     if (res.destroyed) return this.gone()
     if (res.write(chunk)) return
-    return new Promise((resolve) => {
-      const done = (): void => {
-        res.off('drain', done)
-        res.off('close', onClose)
-        resolve()
-      }
-      const onClose = (): void => {
-        this.gone()
-        done()
-      }
-      res.on('drain', done)
-      res.on('close', onClose)
+    // 'drain', or 'close' when the client left while the app waited: that fires tsgi.signal.
+    return drained(res).then(() => {
+      if (res.destroyed) this.gone()
     })
   }
 
