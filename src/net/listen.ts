@@ -11,7 +11,11 @@ import { requireSystemdSocket } from './systemd.js'
 export type ListenSpec =
   | { kind: 'tcp'; host: string; port: number }
   | { kind: 'unix'; path: string }
-  | { kind: 'fd'; fd: number }
+  /** `bound`: a socket our process manager bound for its workers; the first of them makes it listen. */
+  | { kind: 'fd'; fd: number; bound?: boolean }
+
+/** Where one bind step puts a socket: an inherited descriptor, a TCP address or a Unix path. */
+export type BindTarget = { fd: number } | { host: string; port: number } | { path: string }
 
 /**
  * Parses `127.0.0.1:9000`, `9000`, `[::1]:9000`, `/run/app.sock`, `unix:/run/app.sock`, `fd:0`, and `systemd`:
@@ -98,11 +102,23 @@ export interface ListenOptions {
 }
 
 /** Starts `server` on `spec`; resolves with a cleanup that unlinks a Unix socket we created. */
-export async function listenOn(server: Server, spec: ListenSpec, options: ListenOptions = {}): Promise<() => void> {
+export function listenOn(server: Server, spec: ListenSpec, options: ListenOptions = {}): Promise<() => void> {
   const backlog = options.backlog ?? 511
+  return openSocket(spec, options, (target) => bind(server, { ...target, backlog }))
+}
+
+/**
+ * The checks and steps around binding `spec` that every listener shares (S-16: loopback unless allowed, a
+ * Unix socket created with its final mode, stale sockets replaced, owner set); `bindTo` does the bind itself.
+ */
+export async function openSocket(
+  spec: ListenSpec,
+  options: ListenOptions,
+  bindTo: (target: BindTarget) => Promise<void>,
+): Promise<() => void> {
   if (spec.kind === 'fd') {
-    checkInheritedSocket(spec.fd)
-    await bind(server, { fd: spec.fd, backlog })
+    if (spec.bound !== true) checkInheritedSocket(spec.fd)
+    await bindTo({ fd: spec.fd })
     return () => {}
   }
   if (spec.kind === 'tcp') {
@@ -112,20 +128,24 @@ export async function listenOn(server: Server, spec: ListenSpec, options: Listen
         `fcgi: refusing to listen on public address ${spec.host}: anyone who reaches a FastCGI port controls every CGI variable; pass --public to allow it`,
       )
     }
-    await bind(server, { host: spec.host, port: spec.port, backlog })
+    await bindTo({ host: spec.host, port: spec.port })
     return () => {}
   }
-  return listenUnix(server, spec.path, options, backlog)
+  return openUnix(spec.path, options, bindTo)
 }
 
-async function listenUnix(server: Server, path: string, options: ListenOptions, backlog: number): Promise<() => void> {
+async function openUnix(
+  path: string,
+  options: ListenOptions,
+  bindTo: (target: BindTarget) => Promise<void>,
+): Promise<() => void> {
   const mode = options.mode ?? 0o600
   checkDirectory(path)
   await removeStaleSocket(path)
   // Create the socket under a umask that already yields `mode`: no window where it is wider (S-16).
   const previous = process.umask(0o777 & ~mode)
   try {
-    await bind(server, { path, backlog })
+    await bindTo({ path })
   } finally {
     process.umask(previous)
   }

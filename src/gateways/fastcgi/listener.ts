@@ -4,18 +4,29 @@ import { renameSync, unlinkSync, writeFileSync } from 'node:fs'
 import type { Server } from 'node:net'
 import { TsgiError } from '../../errors.js'
 import { dropPrivileges, resolveIdentity } from '../../net/identity.js'
-import { type ListenSpec, listenOn } from '../../net/listen.js'
+import { type ListenOptions, type ListenSpec, listenOn } from '../../net/listen.js'
 import type { ResolvedOptions } from './options.js'
 
+type Settings = Pick<ResolvedOptions, 'socketOwner' | 'user' | 'socketMode' | 'allowPublic' | 'pidFile'>
+
 /** Starts `server` as configured; resolves with the cleanup to run when it stops. */
-export async function openListener(server: Server, spec: ListenSpec, opts: ResolvedOptions): Promise<() => void> {
+export function openListener(server: Server, spec: ListenSpec, opts: Settings): Promise<() => void> {
+  return prepareListener(spec, opts, (options) => listenOn(server, spec, options))
+}
+
+/** The same steps around any way of opening the socket (`open`; the process manager binds one for its workers). */
+export async function prepareListener(
+  spec: ListenSpec,
+  opts: Settings,
+  open: (options: ListenOptions) => Promise<() => void>,
+): Promise<() => void> {
   // Names are resolved before binding: a typo fails before anything was created.
   const owner = opts.socketOwner === undefined ? undefined : resolveIdentity(opts.socketOwner, '--socket-owner')
   const user = opts.user === undefined ? undefined : resolveIdentity(opts.user, '--user')
   if (owner !== undefined && spec.kind !== 'unix') {
     throw new TsgiError('ERR_USAGE', 'fcgi: --socket-owner is for a Unix socket (--listen /path/app.sock)')
   }
-  const closeSocket = await listenOn(server, spec, { mode: opts.socketMode, allowPublic: opts.allowPublic, owner })
+  const closeSocket = await open({ mode: opts.socketMode, allowPublic: opts.allowPublic, owner })
   const removePid = opts.pidFile === undefined ? () => {} : writePidFile(opts.pidFile)
   if (user !== undefined) {
     try {
