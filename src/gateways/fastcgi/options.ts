@@ -2,6 +2,15 @@
 import type { FastcgiRole } from '../../app.js'
 import type { ListenSpec } from '../../net/listen.js'
 import type { Limits } from '../../protocol/fastcgi/index.js'
+import type { Pair } from '../../protocol/fastcgi/params.js'
+
+/** What a process manager watches (src/pm): each request's start and end. Absent, nothing is counted. */
+export interface RequestMeter {
+  /** The app is about to run `request` (a key for end()); `connection.destroy` cuts a stuck one. */
+  start(request: object, params: readonly Pair[], connection: { destroy(reason: string): void }): void
+  /** Its app is done: answered, failed or cancelled. Called once per start(). */
+  end(request: object): void
+}
 
 export interface FastcgiOptions {
   /**
@@ -59,15 +68,18 @@ export interface FastcgiOptions {
   localRedirect?: boolean
   /** The responder's own log (protocol errors, timeouts); default stderr. tsgi.errors goes to STDERR records. */
   log?: (message: string) => void
+  /** Told of every request (status pages, slow log, request timeout); default none. */
+  meter?: RequestMeter
 }
 
 export interface ResolvedOptions
   extends Required<
     Omit<
       FastcgiOptions,
-      'listen' | 'limits' | 'allowedAddresses' | 'roles' | 'log' | 'socketOwner' | 'user' | 'pidFile'
+      'listen' | 'limits' | 'allowedAddresses' | 'roles' | 'log' | 'socketOwner' | 'user' | 'pidFile' | 'meter'
     >
   > {
+  meter: RequestMeter | undefined
   socketOwner: string | undefined
   user: string | undefined
   pidFile: string | undefined
@@ -103,6 +115,7 @@ export function resolveOptions(options: FastcgiOptions): ResolvedOptions {
     handleSignals: options.handleSignals ?? false,
     shutdownTimeoutMs: options.shutdownTimeoutMs ?? 10_000,
     localRedirect: options.localRedirect ?? true,
+    meter: options.meter,
     log: options.log ?? ((message) => void process.stderr.write(message.endsWith('\n') ? message : `${message}\n`)),
   }
 }
