@@ -5,9 +5,14 @@ import type { App } from '../../app.js'
 import { TsgiError } from '../../errors.js'
 import { inheritedListen, startedAs } from '../../gateways/auto.js'
 import type { FastcgiOptions } from '../../gateways/fastcgi/options.js'
+import type { FastcgiServer } from '../../gateways/fastcgi/responder.js'
 import { isRoot } from '../../net/identity.js'
+import { type ListenSpec, parseListen } from '../../net/listen.js'
+import { workerSettings } from '../../pm/messages.js'
 import { type Command, EXPORT_OPTION, type Io, loadOptions, str, type Values } from '../command.js'
 import { loadApp } from '../load.js'
+import { parseBytes } from '../units.js'
+import { POOL_OPTIONS, poolOptions, runPoolCommand, runWorkerCommand, soloOperator } from './fastcgi-pool.js'
 
 export const fastcgiCommand: Command = {
   options: {
@@ -21,13 +26,26 @@ export const fastcgiCommand: Command = {
     public: { type: 'boolean' },
     multiplex: { type: 'boolean' },
     'max-body': { type: 'string' },
+    ...POOL_OPTIONS,
   },
   async run(appPath, values, io) {
+    const worker = workerSettings()
+    if (worker !== undefined) {
+      const app = await loadApp(appPath, loadOptions(values, io))
+      return runWorkerCommand(app, responderOptions(values, io), worker, values, io)
+    }
     // Loaded before the app: in the CGI fallback it must scrub HTTP_PROXY first (httpoxy, S-01).
     if (values.listen === undefined) await import('../../gateways/cgi/run.js')
     const options = responderOptions(values, io) // option mistakes fail before the app loads
-    const app = await loadApp(appPath, loadOptions(values, io))
-    return fastcgiUntilStopped(app, options, values['allow-root'] === true, io)
+    const pm = poolOptions(values)
+    if (pm !== undefined && !(values.listen === undefined && startedAs() === 'cgi')) {
+      const listen = listenSpec(options)
+      checkRoot(options, values['allow-root'] === true)
+      return runPoolCommand(appPath, values, io, listen, options, pm)
+    }
+    const solo = soloOperator(await loadApp(appPath, loadOptions(values, io)), values, io)
+    if (solo.meter !== undefined) options.meter = solo.meter
+    return fastcgiUntilStopped(solo.app, options, values['allow-root'] === true, io, solo.attach)
   },
 }
 
@@ -44,7 +62,7 @@ function responderOptions(values: Values, io: Io): FastcgiOptions {
   const mode = str(values['socket-mode'])
   if (mode !== undefined) options.socketMode = parseMode(mode)
   const maxBody = str(values['max-body'])
-  if (maxBody !== undefined) options.maxBodyBytes = parseBytes(maxBody)
+  if (maxBody !== undefined) options.maxBodyBytes = parseBytes(maxBody, '--max-body')
   for (const [flag, key] of [
     ['socket-owner', 'socketOwner'],
     ['user', 'user'],
@@ -61,27 +79,17 @@ export async function fastcgiUntilStopped(
   options: FastcgiOptions,
   allowRoot: boolean,
   io: Pick<Io, 'stderr' | 'signal'>,
+  attach: (server: FastcgiServer) => void = () => {},
 ): Promise<number> {
-  if (options.listen === undefined) {
-    const how = startedAs()
-    if (how === 'cgi') {
-      const { runCgi } = await import('../../gateways/cgi/run.js')
-      return runCgi(app)
-    }
-    if (how === 'shell') {
-      const what = 'fd 0 is not a listening socket and this is no CGI request'
-      const how = 'pass --listen 127.0.0.1:9000 or --listen /path/app.sock (or --listen systemd under a .socket unit)'
-      throw new TsgiError('ERR_USAGE', `fastcgi: ${what}: ${how}`)
-    }
-    options.listen = inheritedListen() // the socket systemd passed (F-32), else the one on fd 0
+  if (options.listen === undefined && startedAs() === 'cgi') {
+    const { runCgi } = await import('../../gateways/cgi/run.js')
+    return runCgi(app)
   }
-  // PHP-FPM's rule: a responder never keeps serving as root unless told to.
-  if (isRoot() && options.user === undefined && !allowRoot) {
-    const how = 'pass --user USER[:GROUP] to serve as that user once listening, or --allow-root'
-    throw new TsgiError('ERR_USAGE', `fastcgi: refusing to serve as root: ${how}`)
-  }
+  options.listen = listenSpec(options)
+  checkRoot(options, allowRoot)
   const { serveFastcgi } = await import('../../gateways/fastcgi/responder.js')
   const server = await serveFastcgi(app, options)
+  attach(server)
   const as = options.user === undefined ? '' : `, user ${userInfo().username}`
   io.stderr(`tsgi: FastCGI responder on ${server.address} (pid ${process.pid}${as})\n`)
   io.signal?.addEventListener('abort', () => void server.close())
@@ -90,15 +98,28 @@ export async function fastcgiUntilStopped(
   return 0
 }
 
+/** --listen, else the socket systemd passed (F-32), else the one on fd 0; an error when started from a shell. */
+function listenSpec(options: FastcgiOptions): ListenSpec {
+  if (typeof options.listen === 'string') return parseListen(options.listen)
+  if (options.listen !== undefined) return options.listen
+  if (startedAs() === 'shell') {
+    const what = 'fd 0 is not a listening socket and this is no CGI request'
+    const how = 'pass --listen 127.0.0.1:9000 or --listen /path/app.sock (or --listen systemd under a .socket unit)'
+    throw new TsgiError('ERR_USAGE', `fastcgi: ${what}: ${how}`)
+  }
+  return parseListen(inheritedListen())
+}
+
+/** PHP-FPM's rule: a responder never keeps serving as root unless told to. */
+function checkRoot(options: FastcgiOptions, allowRoot: boolean): void {
+  if (isRoot() && options.user === undefined && !allowRoot) {
+    const how = 'pass --user USER[:GROUP] to serve as that user once listening, or --allow-root'
+    throw new TsgiError('ERR_USAGE', `fastcgi: refusing to serve as root: ${how}`)
+  }
+}
+
 function parseMode(text: string): number {
   if (!/^0?[0-7]{3}$/.test(text))
     throw new TsgiError('ERR_USAGE', `--socket-mode must be octal like 0660, got ${JSON.stringify(text)}`)
   return Number.parseInt(text, 8)
-}
-
-function parseBytes(text: string): number {
-  const match = /^(\d+)([kmg]?)i?b?$/i.exec(text)
-  if (!match) throw new TsgiError('ERR_USAGE', `--max-body must be bytes like 10m, got ${JSON.stringify(text)}`)
-  const unit = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[match[2]!.toLowerCase() as '' | 'k' | 'm' | 'g']
-  return Number(match[1]) * unit
 }

@@ -1,0 +1,99 @@
+// A worker's requests as its manager sees them: counts for the status page, the slow log (PHP-FPM's
+// request_slowlog_timeout) and, while the event loop runs, requests past the request timeout.
+import type { RequestMeter } from '../gateways/fastcgi/options.js'
+import type { Pair } from '../protocol/fastcgi/params.js'
+
+export interface Running {
+  readonly startedAt: number
+  readonly params: readonly Pair[]
+  readonly connection: { destroy(reason: string): void }
+  /** Already reported as slow while running (the slow log names a request once). */
+  slowLogged: boolean
+  /** Cut for running past the request timeout (its app may still not have returned). */
+  cut: boolean
+}
+
+export interface MeterSettings {
+  /** Log requests slower than this (0: never). */
+  slowLogMs: number
+  /** Called once when this many requests have finished (0: never): the worker is then recycled. */
+  maxRequests: number
+  onMaxRequests?: () => void
+  log: (line: string) => void
+}
+
+export class Meter implements RequestMeter {
+  readonly running = new Map<object, Running>()
+  /** Requests whose app is done. */
+  requests = 0
+  maxActive = 0
+
+  constructor(readonly settings: MeterSettings) {}
+
+  start(request: object, params: readonly Pair[], connection: { destroy(reason: string): void }): void {
+    this.running.set(request, { startedAt: performance.now(), params, connection, slowLogged: false, cut: false })
+    if (this.running.size > this.maxActive) this.maxActive = this.running.size
+  }
+
+  end(request: object): void {
+    const run = this.running.get(request)
+    if (run === undefined) return
+    this.running.delete(request)
+    this.requests++
+    const { slowLogMs, maxRequests } = this.settings
+    if (slowLogMs > 0) {
+      const ms = performance.now() - run.startedAt
+      if (ms >= slowLogMs) this.settings.log(`slow request: ${requestLine(run.params)} took ${seconds(ms)}`)
+    }
+    if (this.requests === maxRequests) this.settings.onMaxRequests?.()
+  }
+
+  /** Requests running for at least `ms`, oldest first. */
+  runningFor(ms: number): Running[] {
+    const now = performance.now()
+    const found: Running[] = []
+    for (const run of this.running.values()) if (now - run.startedAt >= ms) found.push(run)
+    return found.sort((a, b) => a.startedAt - b.startedAt)
+  }
+
+  /** Logs, once each, requests still running past the slow-log threshold (a hung request never ends). */
+  logSlowRunning(): void {
+    const { slowLogMs } = this.settings
+    if (slowLogMs <= 0) return
+    const now = performance.now()
+    for (const run of this.runningFor(slowLogMs)) {
+      if (run.slowLogged) continue
+      run.slowLogged = true
+      this.settings.log(`slow request: ${requestLine(run.params)} still running after ${seconds(now - run.startedAt)}`)
+    }
+  }
+
+  /** The oldest requests in flight, for the status page and a blocked worker's log line. */
+  oldest(count: number): Array<{ line: string; ms: number }> {
+    const now = performance.now()
+    return this.runningFor(0)
+      .slice(0, count)
+      .map((run) => ({ line: requestLine(run.params), ms: Math.round(now - run.startedAt) }))
+  }
+}
+
+/** `GET /path?query` from a request's PARAMS (REQUEST_URI as the web server sent it, RFC 3875 §4.1). */
+export function requestLine(params: readonly Pair[]): string {
+  let method = '-'
+  let uri: string | undefined
+  let path = ''
+  let query = ''
+  for (const [name, value] of params) {
+    if (name === 'REQUEST_METHOD') method = value
+    else if (name === 'REQUEST_URI') uri = value
+    else if (name === 'SCRIPT_NAME') path = value + path
+    else if (name === 'PATH_INFO') path += value
+    else if (name === 'QUERY_STRING') query = value
+  }
+  const target = uri ?? (query === '' ? path : `${path}?${query}`)
+  return `${method} ${target.length > 200 ? `${target.slice(0, 200)}...` : target}`
+}
+
+export function seconds(ms: number): string {
+  return ms < 10_000 ? `${(ms / 1000).toFixed(2)} s` : `${Math.round(ms / 1000)} s`
+}

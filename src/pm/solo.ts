@@ -1,0 +1,34 @@
+// A responder without a manager answers the status page too: a pool of one, its own figures.
+import type { FastcgiServer } from '../gateways/fastcgi/responder.js'
+import type { Meter } from './meter.js'
+import { emptyRestarts, type PoolStatus } from './status.js'
+
+export function soloStatus(server: FastcgiServer, meter: Meter, startedAt: number): PoolStatus {
+  const rss = process.memoryUsage.rss()
+  return {
+    pid: process.pid,
+    listen: server.address,
+    startedAt,
+    targetWorkers: 1,
+    generation: 1,
+    managerRss: 0,
+    retiredRequests: 0,
+    maxActive: meter.maxActive,
+    restarts: emptyRestarts(),
+    workers: [
+      {
+        id: 1,
+        pid: process.pid,
+        state: 'ready',
+        generation: 1,
+        startedAt,
+        requests: meter.requests,
+        active: meter.running.size,
+        maxActive: meter.maxActive,
+        connections: server.stats.connections,
+        rss,
+        oldest: meter.oldest(3),
+      },
+    ],
+  }
+}
