@@ -46,6 +46,17 @@ Options:
   --public       fastcgi: allow a non-loopback TCP address
   --multiplex    fastcgi: serve several requests at once on one connection
   --max-body SIZE  fastcgi: largest request body (e.g. 10m); bigger ones get 413
+  --workers N    fastcgi: N worker processes on the one socket, under a manager (auto: one per core);
+                 SIGHUP reloads them with the code on disk, SIGTTIN/SIGTTOU add/remove one
+  --max-requests N  fastcgi: replace a worker after N requests (plus up to --max-requests-jitter N,
+                 default N/10, so that workers do not all restart at once)
+  --max-rss SIZE  fastcgi: replace a worker whose memory passes SIZE (e.g. 300m)
+  --request-timeout TIME  fastcgi: cut a request running longer (e.g. 30s) and replace its worker
+  --slow-log TIME  fastcgi: log requests slower than TIME (e.g. 2s)
+  --status-path PATH  fastcgi: answer PATH with the pool's figures (JSON; ?openmetrics for Prometheus)
+  --ping-path PATH  fastcgi: answer PATH with pong
+  --emergency-restart-threshold N  fastcgi: stop (exit 1) when N workers die within
+                 --emergency-restart-interval TIME (default 10 within 60s)
   -o, --out FILE  build: the CGI script to write (needs esbuild: npm install --save-dev esbuild)
   --node PATH    build: the node the script runs with (default: the first node on the web server's PATH)
   --sourcemap    build: stack traces of the app's errors point at its sources
@@ -71,4 +82,5 @@ Examples:
   tsgi front --cgi-bin cgi-bin --fastcgi /fcgi=127.0.0.1:9000
   tsgi bench app.ts --modes cgi-build,fastcgi,dev-server --html bench.html
   tsgi fastcgi app.js --listen /run/tsgi/app.sock --socket-owner tsgi:www-data --socket-mode 0660 --user tsgi
+  tsgi fastcgi app.js --listen systemd --workers auto --max-requests 1000 --status-path /tsgi-status
 `
