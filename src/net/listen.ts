@@ -1,12 +1,15 @@
 // Where a FastCGI responder listens: TCP, a Unix socket (created without a permission race, stale
 // sockets replaced, regular files never), the listening socket a web server left on fd 0, or the one
 // systemd passed on fd 3 (socket activation, ./systemd.ts).
-import { chmodSync, chownSync, lstatSync, readFileSync, readlinkSync, statSync, unlinkSync } from 'node:fs'
+import { chmodSync, chownSync, lstatSync, readlinkSync, statSync, unlinkSync } from 'node:fs'
 import { connect, isIP, type Server, type Socket } from 'node:net'
 import { dirname } from 'node:path'
 import { TsgiError } from '../errors.js'
 import type { Identity } from './identity.js'
+import { isListeningSocket } from './proc-sockets.js'
 import { requireSystemdSocket } from './systemd.js'
+
+export { isListeningSocket }
 
 export type ListenSpec =
   | { kind: 'tcp'; host: string; port: number }
@@ -42,53 +45,6 @@ export function parseListen(spec: string): ListenSpec {
 /** True for loopback addresses; anything else is public and needs an explicit opt-in (S-16). */
 export function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host) || host === '::ffff:127.0.0.1'
-}
-
-/**
- * FastCGI spec §2.2 (FCGI_LISTENSOCK_FILENO): is `fd` a *listening* socket? A connected socket is not:
- * Apache mod_cgid hands CGI scripts a connected Unix socket on fd 0, so "fd 0 is a socket" (what
- * node-fastcgi checks) would mistake every mod_cgid request for FastCGI. libfcgi and PHP call
- * getpeername() and look for ENOTCONN; Node has no getpeername on a raw fd, so read /proc on Linux.
- */
-export function isListeningSocket(fd = 0): boolean {
-  let inode: string
-  try {
-    const link = readlinkSync(`/proc/self/fd/${fd}`)
-    const match = /^socket:\[(\d+)\]$/.exec(link)
-    if (!match) return false
-    inode = match[1]!
-  } catch {
-    return false
-  }
-  return unixListening(inode) || tcpListening(inode)
-}
-
-function unixListening(inode: string): boolean {
-  // /proc/net/unix: "Num RefCount Protocol Flags Type St Inode Path"; Flags 00010000 = __SO_ACCEPTCON.
-  for (const line of readProc('/proc/net/unix')) {
-    const cols = line.trim().split(/\s+/)
-    if (cols[6] === inode) return (parseInt(cols[3] ?? '0', 16) & 0x10000) !== 0
-  }
-  return false
-}
-
-function tcpListening(inode: string): boolean {
-  // /proc/net/tcp{,6}: column 3 "st" is 0A for LISTEN, column 9 is the inode.
-  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
-    for (const line of readProc(file)) {
-      const cols = line.trim().split(/\s+/)
-      if (cols[9] === inode) return cols[3] === '0A'
-    }
-  }
-  return false
-}
-
-function readProc(file: string): string[] {
-  try {
-    return readFileSync(file, 'latin1').split('\n').slice(1)
-  } catch {
-    return []
-  }
 }
 
 export interface ListenOptions {

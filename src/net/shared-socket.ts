@@ -5,6 +5,7 @@ import net from 'node:net'
 import { getSystemErrorName } from 'node:util'
 import { TsgiError } from '../errors.js'
 import { type BindTarget, type ListenOptions, type ListenSpec, openSocket } from './listen.js'
+import { inheritedAddress } from './proc-sockets.js'
 
 export interface SharedSocket {
   /** The descriptor to hand to workers (they listen on it as `{ kind: 'fd', bound: true }`). */
@@ -30,7 +31,7 @@ export async function bindShared(spec: ListenSpec, options: ListenOptions): Prom
   const cleanup = await openSocket(spec, options, async (target) => {
     if (!('fd' in target)) handle = boundHandle(target)
   })
-  if (spec.kind === 'fd') return { fd: spec.fd, address: `fd:${spec.fd}`, port: undefined, close: () => {} }
+  if (spec.kind === 'fd') return { fd: spec.fd, address: inheritedAddress(spec.fd), port: undefined, close: () => {} }
   const bound = handle!
   const close = (): void => {
     bound.close()

@@ -71,8 +71,12 @@ describe('examples/systemd', () => {
     expect(text).not.toMatch(/^MemoryDenyWriteExecute=/m)
     expect(text).not.toMatch(/^ProcSubset=/m) // isListeningSocket reads /proc/net
     expect(text).toMatch(/^KillSignal=SIGTERM$/m)
+    expect(text).toMatch(/^KillMode=mixed$/m) // SIGTERM to the manager, which stops its workers in order
+    expect(text).toMatch(/^ExecReload=\/bin\/kill -HUP \$MAINPID$/m)
     expect(directives('ExecStart')).toHaveLength(1)
-    expect(directives('ExecStart')[0]).toMatch(/ --listen systemd$/)
+    expect(directives('ExecStart')[0]).toMatch(
+      / --listen systemd --workers auto --max-requests 1000 --status-path \/tsgi-status$/,
+    )
     expect(readFileSync(SOCKET, 'utf8')).toMatch(/^ListenStream=\/run\/tsgi\/app\.sock$/m)
   })
 
@@ -164,6 +168,14 @@ describe.skipIf(ACTIVATE === undefined && !REQUIRE_SERVERS)('systemd socket acti
     }
   }
 
+  /** The pid of the process that serves: the activated one itself, or (with --workers) one of its children. */
+  function servedBy(report: Record<string, unknown>, proc: Proc): 'itself' | 'its worker' | 'another process' {
+    const pid = report.pid as number
+    if (pid === proc.child.pid) return 'itself'
+    const parent = Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[1])
+    return parent === proc.child.pid ? 'its worker' : 'another process'
+  }
+
   /** SIGTERM to the responder's pid (systemd's KillSignal=): it finishes and exits 0. */
   async function stop(proc: Proc): Promise<void> {
     process.kill(proc.child.pid!, 'SIGTERM')
@@ -179,7 +191,8 @@ describe.skipIf(ACTIVATE === undefined && !REQUIRE_SERVERS)('systemd socket acti
     const { proc } = await activate([path], argv(execStart!))
     const before = lstatSync(path)
     const report = await served(path)
-    expect(report).toMatchObject({ pid: proc.child.pid, listenVars: [], childListenVars: [], nodeEnv: 'production' })
+    expect(report).toMatchObject({ listenVars: [], childListenVars: [], nodeEnv: 'production' })
+    expect(servedBy(report, proc)).toBe('its worker')
     await stop(proc)
     // The socket is systemd's: still there, the same inode, its mode and owner untouched.
     const after = lstatSync(path)
@@ -187,18 +200,36 @@ describe.skipIf(ACTIVATE === undefined && !REQUIRE_SERVERS)('systemd socket acti
     expect([after.ino, after.mode, after.uid, after.gid]).toEqual([before.ino, before.mode, before.uid, before.gid])
   })
 
+  it('ExecReload= (SIGHUP to $MAINPID): new workers on the same socket, the old ones gone', async () => {
+    const path = unixAddress()
+    const { proc } = await activate([path], argv(execStart!))
+    const before = (await served(path)).pid as number
+    process.kill(proc.child.pid!, 'SIGHUP')
+    const deadline = Date.now() + 15_000
+    while (Date.now() < deadline && !/reload done/.test(proc.output)) await sleep(50)
+    expect(proc.output).toMatch(/reload done/)
+    const after = await served(path)
+    expect(after.pid).not.toBe(before)
+    expect(servedBy(after, proc)).toBe('its worker')
+    await stop(proc)
+  })
+
   it('ExecStart= on a loopback TCP port (the socket unit commented alternative)', async () => {
     const address = await tcpAddress()
     const { proc } = await activate([address], argv(execStart!))
-    expect(await served(address)).toMatchObject({ pid: proc.child.pid, listenVars: [], childListenVars: [] })
+    const report = await served(address)
+    expect(report).toMatchObject({ listenVars: [], childListenVars: [] })
+    expect(servedBy(report, proc)).toBe('its worker')
     await stop(proc)
-    expect(proc.output).toContain(`FastCGI responder on ${address}`)
+    expect(proc.output).toContain(`FastCGI manager on ${address} (pid ${proc.child.pid}`)
   })
 
   it('the commented ExecStart= through node with the V8 flag, installed package path', async () => {
     const path = unixAddress()
     const { proc } = await activate([path], argv(viaNode!))
-    expect(await served(path)).toMatchObject({ pid: proc.child.pid, listenVars: [] })
+    const report = await served(path)
+    expect(report).toMatchObject({ listenVars: [] })
+    expect(servedBy(report, proc)).toBe('its worker')
     await stop(proc)
   })
 
@@ -258,8 +289,12 @@ describe.skipIf(ACTIVATE === undefined && !REQUIRE_SERVERS)('systemd socket acti
 
   it('tsgi fastcgi APP without --listen takes the systemd socket', async () => {
     const path = unixAddress()
-    const { proc } = await activate([path], argv(execStart!).slice(0, -2)) // drop "--listen systemd"
-    expect(await served(path)).toMatchObject({ pid: proc.child.pid, listenVars: [], childListenVars: [] })
+    const command = argv(execStart!).filter((word, i, all) => word !== '--listen' && all[i - 1] !== '--listen')
+    expect(command).not.toContain('systemd')
+    const { proc } = await activate([path], command)
+    const report = await served(path)
+    expect(report).toMatchObject({ listenVars: [], childListenVars: [] })
+    expect(servedBy(report, proc)).toBe('its worker')
     await stop(proc)
   })
 })
