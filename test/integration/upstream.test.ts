@@ -4,7 +4,7 @@
 // The responders serve the conformance app: /stats answers the pid that served it, /sleep holds a request.
 import { randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs'
-import { Agent, request as httpRequest } from 'node:http'
+import { Agent } from 'node:http'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type Response, request } from './_client.js'
@@ -24,6 +24,7 @@ import {
   startResponder,
   waitForListen,
 } from './_harness.js'
+import { client, get, type Sample } from './_http-load.js'
 
 const missing = missingBinaries(['nginx'])
 if (missing.length > 0) console.warn(skipMessage('nginx upstream', missing))
@@ -38,56 +39,6 @@ interface Responder {
   proc: Proc
   port: number
   pid: number
-}
-
-interface Sample {
-  start: number
-  end: number
-  status: number
-  pid?: number
-  error?: string
-}
-
-/** GET `path` on a kept-alive connection of `agent`; the pid comes from /stats' JSON. */
-function get(agent: Agent, port: number, path: string): Promise<{ status: number; pid?: number }> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: '127.0.0.1', port, path, agent }, (res) => {
-      const chunks: Buffer[] = []
-      res.on('data', (chunk: Buffer) => chunks.push(chunk))
-      res.on('end', () => {
-        const body = Buffer.concat(chunks).toString('utf8')
-        let pid: number | undefined
-        try {
-          pid = (JSON.parse(body) as { pid?: number }).pid
-        } catch {
-          // not JSON: nginx's own error page; the status says what happened
-        }
-        resolve({ status: res.statusCode ?? 0, ...(pid === undefined ? {} : { pid }) })
-      })
-      res.on('error', reject)
-    })
-    req.setTimeout(5000, () => req.destroy(new Error('no response within 5 s')))
-    req.on('error', reject)
-    req.end()
-  })
-}
-
-/** One client of the closed loop: GET /app/stats until `until`, every outcome kept (an error as status 0). */
-async function client(port: number, until: number, samples: Sample[]): Promise<void> {
-  const agent = new Agent({ keepAlive: true, maxSockets: 1 })
-  try {
-    while (Date.now() < until) {
-      const start = Date.now()
-      try {
-        const { status, pid } = await get(agent, port, '/app/stats')
-        samples.push({ start, end: Date.now(), status, ...(pid === undefined ? {} : { pid }) })
-      } catch (err) {
-        samples.push({ start, end: Date.now(), status: 0, error: (err as Error).message })
-      }
-    }
-  } finally {
-    agent.destroy()
-  }
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
@@ -198,7 +149,11 @@ describe.skipIf(missing.length > 0 && !REQUIRE_SERVERS)('nginx upstream: two res
 
     const samples: Sample[] = []
     const started = Date.now()
-    const load = Promise.all(Array.from({ length: CLIENTS }, () => client(nginxPort, started + LOAD_MS, samples)))
+    const load = Promise.all(
+      Array.from({ length: CLIENTS }, () =>
+        client(nginxPort, '/app/stats', () => Date.now() >= started + LOAD_MS, samples),
+      ),
+    )
     await sleep(KILL_AT_MS)
     const killedAt = Date.now()
     process.kill(-victim.pid, 'SIGKILL') // its process group: the responder and anything it started

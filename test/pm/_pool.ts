@@ -133,7 +133,8 @@ export default async function app(environ, startResponse) {
   const query = new URLSearchParams(environ.QUERY_STRING)
   const ms = Number(query.get('ms') ?? 0)
   const text = (body) => { startResponse('200 OK', [['Content-Type', 'text/plain']]); return [body] }
-  switch (environ.SCRIPT_NAME) {
+  // The path below /app when a web server mounts the app there (examples/nginx-pool.conf).
+  switch ((environ.SCRIPT_NAME + environ.PATH_INFO).replace(/^[/]app(?=[/])/, '')) {
     case '/slow': await new Promise((resolve) => setTimeout(resolve, ms)); break
     case '/spin': { const end = Date.now() + ms; while (Date.now() < end) {} break }
     case '/hang': await new Promise(() => {}); break
