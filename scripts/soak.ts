@@ -94,7 +94,10 @@ async function runLoad(ms: number): Promise<void> {
   const total = kinds.reduce((sum, [, weight]) => sum + weight, 0)
   const pick = () => {
     let r = Math.random() * total
-    for (const kind of kinds) if ((r -= kind[1]) < 0) return kind
+    for (const kind of kinds) {
+      r -= kind[1]
+      if (r < 0) return kind
+    }
     return kinds[0]!
   }
   await Promise.all(

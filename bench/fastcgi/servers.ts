@@ -4,6 +4,7 @@
 import { join, resolve } from 'node:path'
 import { build } from 'esbuild'
 import type { GenConfig, GenResult } from '../../src/bench/loadgen.js'
+import { childPids } from '../../src/bench/proc-stats.js'
 import { run, type Started, start, stop, waitFor } from '../../src/bench/procs.js'
 
 export const root = resolve(import.meta.dirname, '..', '..')
@@ -62,6 +63,8 @@ export interface Server {
   name: string
   proc: Started
   pid: number
+  /** Every process whose CPU counts as the server's (a pool: its manager and workers); default [pid]. */
+  pids?: number[]
   /** Where the generator connects. */
   target: { path: string } | { host: string; port: number }
 }
@@ -89,6 +92,28 @@ export async function startResponder(
   const proc = start(node, [...flags, ...args], root, own ? {} : { TSGI_V8_FLAGS: 'off' })
   const m = await waitFor(proc, /FastCGI responder on (\S+) \(pid/)
   return { name, proc, pid: proc.pid, target: targetOf(m[1]!) }
+}
+
+/**
+ * `tsgi fastcgi APP --listen LISTEN --workers N`: ready when every worker serves; its CPU is the manager's
+ * and the workers' together (they do not change during a bench: no recycling options).
+ */
+export async function startPool(name: string, app: string, listen: string, workers: number): Promise<Server> {
+  const args = [
+    join(root, 'bin', 'tsgi.js'),
+    'fastcgi',
+    app,
+    '--listen',
+    listen,
+    '--allow-root',
+    '--workers',
+    String(workers),
+  ]
+  const proc = start(node, [...RESPONDER_FLAGS, ...args], root)
+  const m = await waitFor(proc, /FastCGI manager on (\S+) \(pid (\d+)/)
+  await waitFor(proc, /worker\(s\) serving/, 30_000)
+  const manager = Number(m[2])
+  return { name, proc, pid: manager, pids: [manager, ...childPids(manager)], target: targetOf(m[1]!) }
 }
 
 /** A plain Node script (node:http hello, net sink) on a port (0: any) or a Unix socket path. */

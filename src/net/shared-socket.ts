@@ -1,6 +1,6 @@
 // The socket a process manager holds for its workers: bound here and never accepted on here. Each worker
 // inherits the descriptor and listens on it, so the socket outlives any worker: a connection that arrives
-// while none is up waits in the kernel's backlog instead of being refused.
+// while none is up waits in the kernel's backlog instead of being refused (O-01).
 import net from 'node:net'
 import { getSystemErrorName } from 'node:util'
 import { TsgiError } from '../errors.js'

@@ -1,6 +1,6 @@
-// The process manager: keeps N workers serving on one socket it holds, replaces those that crash (with
-// backoff, up to an emergency stop), recycle or block, reloads them on SIGHUP, scales on SIGTTIN/SIGTTOU,
-// answers the status page's questions, and stops them all on SIGTERM/SIGINT.
+// The process manager: keeps N workers serving on one socket it holds (O-01), replaces those that crash
+// (with backoff, up to an emergency stop: O-02), recycle (O-03) or block (O-04), reloads them on SIGHUP and
+// scales on SIGTTIN/SIGTTOU (O-05), answers the status page's questions, and stops them all on SIGTERM/SIGINT.
 import type { SharedSocket } from '../net/shared-socket.js'
 import type { RestartCause, WorkerMessage } from './messages.js'
 import { seconds } from './meter.js'
@@ -118,7 +118,7 @@ export class Manager {
     if (this.#stopping) return
     const current = this.#list().filter((w) => this.#isCurrent(w))
     if (this.#respawnTimer === undefined) for (let n = current.length; n < this.#target; n++) this.#spawn()
-    // Retiring workers and older generations stop only as current ones are ready: capacity never drops.
+    // Retiring workers and older generations stop only as current ones are ready: capacity never drops (O-03).
     const surplus = this.#list()
       .filter((w) => !this.#isCurrent(w) && (w.state === 'ready' || w.state === 'retiring'))
       .sort((a, b) => Number(b.state === 'retiring') - Number(a.state === 'retiring') || a.generation - b.generation)
@@ -222,7 +222,7 @@ export class Manager {
     this.#crashed(name, how)
   }
 
-  /** An unexpected death: replaced after a backoff, unless too many died lately (emergency stop, exit 1). */
+  /** An unexpected death: replaced after a backoff, unless too many died lately (emergency stop, exit 1: O-02). */
   #crashed(name: string, how: string): void {
     const { emergencyThreshold, emergencyIntervalMs } = this.config.pm
     const now = Date.now()
@@ -246,7 +246,7 @@ export class Manager {
     }, delay)
   }
 
-  /** A new worker of a reload failed to start: the previous generation keeps serving. */
+  /** A new worker of a reload failed to start: the previous generation keeps serving (O-05). */
   #abandonReload(name: string, how: string): void {
     const failed = this.#generation
     this.#generation = this.#reloadFrom!
@@ -256,7 +256,7 @@ export class Manager {
     this.#reconcile()
   }
 
-  /** --request-timeout when the event loop is blocked: the worker cannot say so itself, its heartbeats stop. */
+  /** --request-timeout when the event loop is blocked: the worker cannot say so itself, its heartbeats stop (O-04). */
   #watchBlocked(): void {
     const { requestTimeoutMs } = this.config.pm
     const limit = requestTimeoutMs + heartbeatMs(this.config.pm)

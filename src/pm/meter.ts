@@ -3,14 +3,20 @@
 import type { RequestMeter } from '../gateways/fastcgi/options.js'
 import type { Pair } from '../protocol/fastcgi/params.js'
 
-export interface Running {
-  readonly startedAt: number
-  readonly params: readonly Pair[]
-  readonly connection: { destroy(reason: string): void }
+/** A request in flight: a node of the meter's list (no hashing per request, unlike a Map or Set). */
+export class Running {
   /** Already reported as slow while running (the slow log names a request once). */
-  slowLogged: boolean
+  slowLogged = false
   /** Cut for running past the request timeout (its app may still not have returned). */
-  cut: boolean
+  cut = false
+  prev: Running | undefined = undefined
+  next: Running | undefined = undefined
+
+  constructor(
+    readonly startedAt: number,
+    readonly params: readonly Pair[],
+    readonly connection: { destroy(reason: string): void },
+  ) {}
 }
 
 export interface MeterSettings {
@@ -23,26 +29,38 @@ export interface MeterSettings {
 }
 
 export class Meter implements RequestMeter {
-  readonly running = new Map<object, Running>()
+  /** Oldest first: a request joins at the tail when it starts. */
+  #head: Running | undefined
+  #tail: Running | undefined
+  /** Requests in flight. */
+  active = 0
   /** Requests whose app is done. */
   requests = 0
   maxActive = 0
 
   constructor(readonly settings: MeterSettings) {}
 
-  start(request: object, params: readonly Pair[], connection: { destroy(reason: string): void }): void {
-    this.running.set(request, { startedAt: performance.now(), params, connection, slowLogged: false, cut: false })
-    if (this.running.size > this.maxActive) this.maxActive = this.running.size
+  start(params: readonly Pair[], connection: { destroy(reason: string): void }): Running {
+    const run = new Running(Date.now(), params, connection)
+    run.prev = this.#tail
+    if (this.#tail === undefined) this.#head = run
+    else this.#tail.next = run
+    this.#tail = run
+    if (++this.active > this.maxActive) this.maxActive = this.active
+    return run
   }
 
-  end(request: object): void {
-    const run = this.running.get(request)
-    if (run === undefined) return
-    this.running.delete(request)
+  end(token: unknown): void {
+    const run = token as Running
+    if (run.prev === undefined) this.#head = run.next
+    else run.prev.next = run.next
+    if (run.next === undefined) this.#tail = run.prev
+    else run.next.prev = run.prev
+    this.active--
     this.requests++
     const { slowLogMs, maxRequests } = this.settings
     if (slowLogMs > 0) {
-      const ms = performance.now() - run.startedAt
+      const ms = Date.now() - run.startedAt
       if (ms >= slowLogMs) this.settings.log(`slow request: ${requestLine(run.params)} took ${seconds(ms)}`)
     }
     if (this.requests === maxRequests) this.settings.onMaxRequests?.()
@@ -50,17 +68,17 @@ export class Meter implements RequestMeter {
 
   /** Requests running for at least `ms`, oldest first. */
   runningFor(ms: number): Running[] {
-    const now = performance.now()
+    const since = Date.now() - ms
     const found: Running[] = []
-    for (const run of this.running.values()) if (now - run.startedAt >= ms) found.push(run)
-    return found.sort((a, b) => a.startedAt - b.startedAt)
+    for (let run = this.#head; run !== undefined && run.startedAt <= since; run = run.next) found.push(run)
+    return found
   }
 
   /** Logs, once each, requests still running past the slow-log threshold (a hung request never ends). */
   logSlowRunning(): void {
     const { slowLogMs } = this.settings
     if (slowLogMs <= 0) return
-    const now = performance.now()
+    const now = Date.now()
     for (const run of this.runningFor(slowLogMs)) {
       if (run.slowLogged) continue
       run.slowLogged = true
@@ -70,7 +88,7 @@ export class Meter implements RequestMeter {
 
   /** The oldest requests in flight, for the status page and a blocked worker's log line. */
   oldest(count: number): Array<{ line: string; ms: number }> {
-    const now = performance.now()
+    const now = Date.now()
     return this.runningFor(0)
       .slice(0, count)
       .map((run) => ({ line: requestLine(run.params), ms: Math.round(now - run.startedAt) }))

@@ -23,7 +23,7 @@ export function soloStatus(server: FastcgiServer, meter: Meter, startedAt: numbe
         generation: 1,
         startedAt,
         requests: meter.requests,
-        active: meter.running.size,
+        active: meter.active,
         maxActive: meter.maxActive,
         connections: server.stats.connections,
         rss,

@@ -1,6 +1,6 @@
 // The operator's two paths, answered by the responder itself when the web server forwards them (PHP-FPM's
-// pm.status_path and ping.path): the status page as JSON or OpenMetrics, and `pong`. Everything else
-// goes to the app.
+// pm.status_path and ping.path, O-06): the status page as JSON or OpenMetrics, and `pong`. Everything
+// else goes to the app.
 import type { App, Body, Environ, StartResponse } from '../app.js'
 import { callApp } from '../core/call.js'
 import { type PoolStatus, statusJson, statusOpenMetrics } from './status.js'

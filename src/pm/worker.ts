@@ -73,7 +73,7 @@ export class WorkerChannel {
     return {
       pid: process.pid,
       requests: meter.requests,
-      active: meter.running.size,
+      active: meter.active,
       maxActive: meter.maxActive,
       connections: server.stats.connections,
       rss: process.memoryUsage.rss(),
@@ -81,7 +81,7 @@ export class WorkerChannel {
     }
   }
 
-  /** --max-rss, and requests past --request-timeout while the event loop runs (a blocked one: the manager). */
+  /** --max-rss (O-03), and requests past --request-timeout while the event loop runs (O-04; a blocked one: the manager). */
   #checkLimits(): void {
     const { settings, meter } = this
     meter.logSlowRunning()
@@ -94,7 +94,7 @@ export class WorkerChannel {
     for (const run of meter.runningFor(settings.requestTimeoutMs)) {
       if (run.cut) continue
       run.cut = true
-      const took = seconds(performance.now() - run.startedAt)
+      const took = seconds(Date.now() - run.startedAt)
       this.log(`request timeout: ${requestLine(run.params)} ran for ${took} (--request-timeout ${limit}); cut`)
       run.connection.destroy('the request ran past --request-timeout')
       this.retire('request-timeout', `a request ran past --request-timeout ${limit}`)

@@ -1,4 +1,4 @@
-// Every citation in the repository must resolve inside it: checklist ids (F-, C-, S-, V-) to one sourced entry in
+// Every citation in the repository must resolve inside it: checklist ids (F-, C-, O-, S-, V-) to one sourced entry in
 // docs/checklist.md, `SPEC §n` to a heading of docs/SPEC.md, and nothing may point at notes kept outside the repo.
 
 import { type Dirent, readdirSync, readFileSync } from 'node:fs'
@@ -13,8 +13,8 @@ const TEXT_EXTS = new Set(['.ts', '.js', '.mjs', '.cjs', '.md', '.conf', '.json'
 const CHECKLIST = 'docs/checklist.md'
 const SPEC = 'docs/SPEC.md'
 
-const ID = /\b[CFSV]-\d{2}\b/g
-const ENTRY = /^- \*\*([CFSV]-\d{2})\*\*/
+const ID = /\b[CFOSV]-\d{2}\b/g
+const ENTRY = /^- \*\*([CFOSV]-\d{2})\*\*/
 // Notes that live outside the repository (spelled in pieces so this file does not cite them itself).
 const OUTSIDE_NOTES = ['protocol', 'prior-art', 'perf-anchors', 'style'].join('|')
 const OUTSIDE = new RegExp(`(?<![\\w.-])(?:${OUTSIDE_NOTES})\\.md\\b|\\breference [CFSV]-\\d{2}\\b`, 'g')

@@ -285,11 +285,11 @@ export function staleBuildWarning(): string | undefined {
  * user `tsgi` once listening, and a Unix socket is tsgi:www-data 0660 (the web servers' workers run as
  * www-data). Not as root: as the current user, with no options.
  */
-export function startResponder(name: string, listen: string, cwd: string): Proc {
+export function startResponder(name: string, listen: string, cwd: string, extra: string[] = []): Proc {
   const asRoot = serverUser() !== undefined
   if (asRoot) serviceUser()
   const owner = listen.startsWith('/') ? ['--socket-owner', 'tsgi:www-data', '--socket-mode', '0660'] : []
-  const args = ['fastcgi', APP, '--listen', listen, ...(asRoot ? [...owner, '--user', 'tsgi'] : [])]
+  const args = ['fastcgi', APP, '--listen', listen, ...(asRoot ? [...owner, '--user', 'tsgi'] : []), ...extra]
   // The command itself, as a user runs it: its shebang gives node the V8 flags.
   return new Proc(name, join(ROOT, 'bin/tsgi.js'), args, { cwd })
 }

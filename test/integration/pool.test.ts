@@ -136,7 +136,7 @@ describe.skipIf(missing.length > 0 && !REQUIRE_SERVERS)('a pool behind nginx (ex
     expect(samples.at(-1)?.body).toContain('version two')
     const after = await status()
     // Both old workers were replaced: for the reload, or for --max-requests if they reached it first.
-    const replaced = (doc: typeof before) => doc.restarts.reload + doc.restarts['max-requests']
+    const replaced = (doc: typeof before) => doc.restarts.reload! + doc.restarts['max-requests']!
     expect(replaced(after) - replaced(before)).toBeGreaterThanOrEqual(2)
     expect(after.restarts['max-requests']).toBeGreaterThan(0)
     console.log(
@@ -161,7 +161,7 @@ describe.skipIf(missing.length > 0 && !REQUIRE_SERVERS)('a pool behind nginx (ex
     expect(failed.length, JSON.stringify(failed.slice(0, 3))).toBeLessThanOrEqual(CLIENTS)
     for (const sample of failed) expect(sample.status).toBe(502)
     const after = await status()
-    expect(after.restarts.crash).toBe(before.restarts.crash + 1)
+    expect(after.restarts.crash).toBe(before.restarts.crash! + 1)
     expect(after.workers).toBe(2)
     expect((after.worker_list as Array<{ pid: number }>).map((w) => w.pid)).not.toContain(victim)
     console.log(`pool behind nginx: worker killed mid-load: ${failed.length} of ${samples.length} GETs failed (502)`)

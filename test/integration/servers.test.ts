@@ -2,8 +2,9 @@
 // example config in this repo and serves test/fixtures/conformance-app.ts over CGI and FastCGI; the same
 // checks run through every path and the results become docs/COMPATIBILITY.md.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { Agent } from 'node:http'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { conformanceSuite } from '../_conformance.js'
 import type { Capabilities } from '../_transports.js'
 import { definePathChecks, type PathSpec, registerCheck } from './_checks.js'
@@ -27,6 +28,7 @@ import {
   tail,
   waitForListen,
 } from './_harness.js'
+import { get } from './_http-load.js'
 import { httpFront } from './_http-transport.js'
 import { notesFor, QUIRKS } from './_quirks.js'
 import { declarePath, writeCompatibility } from './_results.js'
@@ -77,7 +79,9 @@ beforeAll(async () => {
   await buildCgiBin(shared.CGI_BIN)
   // The resident responders the proxy paths talk to (mod_fcgid and lighttpd's bin-path start their own).
   const tcp = startResponder('responder (TCP)', `127.0.0.1:${shared.FCGI_PORT}`, shared.RUNDIR)
-  const uds = startResponder('responder (Unix socket)', join(shared.SOCKDIR, 'tsgi.sock'), shared.RUNDIR)
+  // With a status page: apache.conf.example restricts it to this machine (README "Operations").
+  const status = ['--status-path', '/tsgi-status']
+  const uds = startResponder('responder (Unix socket)', join(shared.SOCKDIR, 'tsgi.sock'), shared.RUNDIR, status)
   responders.push(tcp, uds)
   await Promise.all([
     waitForListen(Number(shared.FCGI_PORT), tcp),
@@ -237,6 +241,20 @@ describe('Apache httpd', () => {
     })
     definePathChecks(spec)
     conformance(spec, apacheLogs)
+    it.skipIf(skipFor('apache') !== undefined)(
+      'the status page: JSON to this machine, 403 from another address',
+      async () => {
+        const agent = new Agent()
+        try {
+          const local = await get(agent, apache.port(), '/tsgi-status')
+          expect(local.status).toBe(200)
+          expect(JSON.parse(local.body)).toMatchObject({ workers: 1, listen: join(shared.SOCKDIR, 'tsgi.sock') })
+          expect((await get(agent, apache.port(), '/tsgi-status', '127.0.0.2')).status).toBe(403)
+        } finally {
+          agent.destroy()
+        }
+      },
+    )
   })
 
   describe('mod_fcgid, responder spawned on fd 0', () => {

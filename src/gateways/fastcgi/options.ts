@@ -6,10 +6,10 @@ import type { Pair } from '../../protocol/fastcgi/params.js'
 
 /** What a process manager watches (src/pm): each request's start and end. Absent, nothing is counted. */
 export interface RequestMeter {
-  /** The app is about to run `request` (a key for end()); `connection.destroy` cuts a stuck one. */
-  start(request: object, params: readonly Pair[], connection: { destroy(reason: string): void }): void
-  /** Its app is done: answered, failed or cancelled. Called once per start(). */
-  end(request: object): void
+  /** An app is about to run the request of `params`; `connection.destroy` cuts a stuck one. Returns a token. */
+  start(params: readonly Pair[], connection: { destroy(reason: string): void }): unknown
+  /** That app is done (answered, failed or cancelled): the token start() returned, once. */
+  end(token: unknown): void
 }
 
 export interface FastcgiOptions {

@@ -52,6 +52,8 @@ export class FastcgiRequest implements ResponseSink {
   readonly id: number
   readonly keepConn: boolean
   readonly abortState = new RequestAbort()
+  /** What options.meter returned at the start, for its end(). */
+  meterToken: unknown = undefined
   input: BodyInput | undefined
   data: BodyInput | undefined
   #failed = false

@@ -209,7 +209,8 @@ export class ResponderConnection implements RequestHost {
     else if (this.#deadline.kind === 'params' || this.#deadline.kind === 'idle') this.#deadline.clear()
     const slot: RequestSlot = { request, draining: false, drained: 0, onStdinEnd: undefined }
     this.#slots.set(id, slot)
-    this.options.meter?.start(request, request.event.params, this)
+    const { meter } = this.options
+    if (meter !== undefined) request.meterToken = meter.start(request.event.params, this)
     let result: Promise<RunResult>
     try {
       result = request.run(this.app)
@@ -228,7 +229,7 @@ export class ResponderConnection implements RequestHost {
   #finish(slot: RequestSlot, result: RunResult): void {
     const { request } = slot
     const id = request.id
-    this.options.meter?.end(request)
+    this.options.meter?.end(request.meterToken)
     // A body whose last chunk crossed the high-water mark may have left the socket paused for it.
     this.resumeInput(request)
     const info = this.proto.request(id)
