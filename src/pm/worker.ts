@@ -50,9 +50,13 @@ export class WorkerChannel {
     process.on('message', onMessage)
     // The manager is gone (killed with SIGKILL, say): finish what runs and leave, never linger unsupervised.
     process.once('disconnect', () => void server.close())
-    // SIGHUP is the manager's (reload); a terminal hang-up reaches the manager, which stops its workers.
+    // SIGHUP and SIGINT are the manager's: a reload, or a Ctrl-C that reaches the whole process group, which
+    // the manager answers by stopping its workers in order. SIGTERM to a worker alone stops it gracefully.
     const ignore = (): void => {}
+    const stop = (): void => void server.close()
     process.on('SIGHUP', ignore)
+    process.on('SIGINT', ignore)
+    process.on('SIGTERM', stop)
     const beat = setInterval(() => {
       send({ t: 'beat', stats: this.#stats(server) })
       this.#checkLimits()
@@ -62,6 +66,8 @@ export class WorkerChannel {
       clearInterval(beat)
       process.off('message', onMessage)
       process.off('SIGHUP', ignore)
+      process.off('SIGINT', ignore)
+      process.off('SIGTERM', stop)
       if (!process.connected) return
       await new Promise<void>((resolve) => process.send?.({ t: 'beat', stats: this.#stats(server) }, () => resolve()))
       if (process.connected) process.disconnect()

@@ -16,6 +16,8 @@ export interface Pool {
   /** Resolves when the manager's log has a line matching `pattern` (after `from` characters). */
   logLine(pattern: RegExp, timeoutMs?: number, from?: number): Promise<RegExpExecArray>
   get(path: string, extra?: Record<string, string>): Promise<{ status: number; body: string }>
+  /** The same with a connection per request (nginx's default), so that every worker gets to accept some. */
+  getFresh(path: string): Promise<{ status: number; body: string }>
   stop(): Promise<number | null>
 }
 
@@ -47,29 +49,35 @@ export async function startPool(app: string, args: string[], env: Record<string,
   const started = await logLine(/manager on .* \(pid (\d+)/)
   await logLine(/worker\(s\) serving/)
   const client = new FastcgiClient({ address: socket, maxConnections: 16 })
-  const get = async (path: string, extra: Record<string, string> = {}) => {
-    const [script, query = ''] = path.split('?')
-    const params = {
-      REQUEST_METHOD: 'GET',
-      SCRIPT_NAME: script!,
-      PATH_INFO: '',
-      QUERY_STRING: query,
-      REQUEST_URI: path,
-      SERVER_PROTOCOL: 'HTTP/1.1',
-      ...extra,
+  const fresh = new FastcgiClient({ address: socket, maxConnections: 16, keepAlive: false })
+  const ask =
+    (via: FastcgiClient) =>
+    async (path: string, extra: Record<string, string> = {}) => {
+      const [script, query = ''] = path.split('?')
+      const params = {
+        REQUEST_METHOD: 'GET',
+        SCRIPT_NAME: script!,
+        PATH_INFO: '',
+        QUERY_STRING: query,
+        REQUEST_URI: path,
+        SERVER_PROTOCOL: 'HTTP/1.1',
+        ...extra,
+      }
+      const response = await via.request({ params })
+      const body = await response.text()
+      await response.end
+      return { status: response.status, body }
     }
-    const response = await client.request({ params })
-    const body = await response.text()
-    await response.end
-    return { status: response.status, body }
-  }
+  const get = ask(client)
+  const getFresh = ask(fresh)
   const stop = async () => {
     await client.close()
+    await fresh.close()
     const code = await proc.stop(15_000)
     rmSync(dir, { recursive: true, force: true })
     return code
   }
-  return { proc, dir, socket, client, managerPid: Number(started[1]), logLine, get, stop }
+  return { proc, dir, socket, client, managerPid: Number(started[1]), logLine, get, getFresh, stop }
 }
 
 export interface Load {
@@ -80,20 +88,20 @@ export interface Load {
   bodies: string[]
 }
 
-/** GETs `path` with `concurrency` loops until `until()` says stop (bounded by maxMs). */
+/** GETs `path` with `concurrency` loops until `until()` says stop (bounded by maxMs); `fresh`: a connection each. */
 export async function drive(
   pool: Pool,
   path: string,
   concurrency: number,
   until: () => boolean,
-  maxMs = 30_000,
+  { maxMs = 30_000, fresh = false } = {},
 ): Promise<Load> {
   const load: Load = { ok: 0, failed: [], pids: new Map(), bodies: [] }
   const deadline = Date.now() + maxMs
   const loop = async () => {
     while (!until() && Date.now() < deadline) {
       try {
-        const { status, body } = await pool.get(path)
+        const { status, body } = await (fresh ? pool.getFresh(path) : pool.get(path))
         if (status !== 200) load.failed.push(`status ${status}: ${body.slice(0, 100)}`)
         else {
           load.ok++

@@ -100,7 +100,7 @@ export async function runWorkerCommand(
     operatorPaths(values, () => channel.poolStatus()),
   )
   const listen = { kind: 'fd', fd: 3, bound: true } as const
-  const server = await serveFastcgi(served, { ...responder, listen, meter, log, handleSignals: true })
+  const server = await serveFastcgi(served, { ...responder, listen, meter, log, handleSignals: false })
   await channel.supervise(server)
   return 0
 }
