@@ -27,6 +27,7 @@ export class Manager {
   #reloadFrom: number | undefined
   #booted = false
   #stopping = false
+  #exitCode = 0
   #retiredRequests = 0
   #maxActive = 0
   #respawnTimer: NodeJS.Timeout | undefined
@@ -86,8 +87,6 @@ export class Manager {
     for (const worker of this.#list()) this.#stopWorker(worker)
     this.#finishIfEmpty()
   }
-
-  #exitCode = 0
 
   #finishIfEmpty(): void {
     if (this.#stopping && this.#workers.size === 0) this.#finish(this.#exitCode)

@@ -242,6 +242,23 @@ function canConnect(target: number | string): Promise<boolean> {
   })
 }
 
+/** nginx in the foreground on a rendered configuration, its error log in `runDir`; resolves once it listens. */
+export async function runNginx(runDir: string, conf: string, port: number): Promise<Proc> {
+  const log = join(runDir, 'nginx-error.log')
+  const nginx = new Proc('nginx', findBinary('nginx')!, [
+    '-p',
+    `${runDir}/`,
+    '-e',
+    log,
+    '-c',
+    conf,
+    '-g',
+    'daemon off;',
+  ])
+  await waitForListen(port, nginx, [log])
+  return nginx
+}
+
 /** Bundles the integration app as a CGI program (esbuild, CommonJS, as scripts/build.mjs does) plus launchers. */
 export async function buildCgiBin(dir: string): Promise<void> {
   mkdirSync(dir, { recursive: true, mode: 0o755 })

@@ -7,7 +7,6 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { writeApp } from '../pm/_pool.js'
 import {
-  findBinary,
   freePort,
   makeRunDir,
   missingBinaries,
@@ -16,13 +15,13 @@ import {
   ROOT,
   removeRunDir,
   render,
+  runNginx,
   serverDir,
   serverUser,
   serviceUser,
   skipMessage,
   sleep,
   socketDir,
-  waitForListen,
 } from './_harness.js'
 import { client, get, type Sample } from './_http-load.js'
 
@@ -74,9 +73,7 @@ describe.skipIf(missing.length > 0 && !REQUIRE_SERVERS)('a pool behind nginx (ex
       DOCROOT: runDir,
     }
     const conf = render(join(ROOT, 'examples/nginx-pool.conf'), vars, join(runDir, 'nginx-pool.conf'))
-    const log = join(runDir, 'nginx-error.log')
-    nginx = new Proc('nginx', findBinary('nginx')!, ['-p', `${runDir}/`, '-e', log, '-c', conf, '-g', 'daemon off;'])
-    await waitForListen(port, nginx, [log])
+    nginx = await runNginx(runDir, conf, port)
   }, 60_000)
 
   afterAll(async () => {

@@ -9,15 +9,15 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type Response, request } from './_client.js'
 import {
-  findBinary,
   freePort,
   makeRunDir,
   missingBinaries,
-  Proc,
+  type Proc,
   REQUIRE_SERVERS,
   ROOT,
   removeRunDir,
   render,
+  runNginx,
   serverDir,
   skipMessage,
   sleep,
@@ -99,9 +99,7 @@ describe.skipIf(missing.length > 0 && !REQUIRE_SERVERS)('nginx upstream: two res
       },
       join(runDir, 'nginx-upstream.conf'),
     )
-    const log = join(runDir, 'nginx-error.log')
-    nginx = new Proc('nginx', findBinary('nginx')!, ['-p', `${runDir}/`, '-e', log, '-c', conf, '-g', 'daemon off;'])
-    await waitForListen(nginxPort, nginx, [log])
+    nginx = await runNginx(runDir, conf, nginxPort)
   }, 60_000)
 
   afterAll(async () => {
