@@ -29,6 +29,7 @@ export class Manager {
   #stopping = false
   #exitCode = 0
   #retiredRequests = 0
+  /** The most requests one worker had in flight at once, replaced workers included. */
   #maxActive = 0
   #respawnTimer: NodeJS.Timeout | undefined
   #watchTimer: NodeJS.Timeout | undefined
@@ -62,8 +63,8 @@ export class Manager {
     if (this.#stopping) return
     this.#reloadFrom ??= this.#generation
     this.#generation++
-    const running = this.#list().filter((w) => w.state !== 'stopping').length
-    this.config.log(`reloading: starting ${this.#target} new worker(s); the ${running} running finish their requests`)
+    const old = this.#list().filter((w) => w.generation < this.#generation && w.serving).length
+    this.config.log(`reloading: starting ${this.#target} new worker(s); the ${old} serving finish their requests`)
     this.#reconcile()
   }
 
@@ -95,7 +96,7 @@ export class Manager {
   /** Figures of the whole pool; workers that do not answer within 250 ms show their last heartbeat's. */
   async poolStatus(): Promise<PoolStatus> {
     await Promise.all(this.#list().map((worker) => worker.freshStats(250)))
-    this.#noteActive()
+    for (const worker of this.#workers.values()) this.#maxActive = Math.max(this.#maxActive, worker.stats.maxActive)
     return {
       pid: process.pid,
       listen: this.config.socket.address,
@@ -174,7 +175,7 @@ export class Manager {
       case 'beat':
       case 'stats':
         worker.update(message.stats)
-        if (message.t === 'beat') this.#noteActive()
+        this.#maxActive = Math.max(this.#maxActive, message.stats.maxActive)
         return
       case 'retire':
         if (worker.state !== 'ready') return
@@ -273,15 +274,8 @@ export class Manager {
     this.#reconcile()
   }
 
-  /** The pool's most requests in flight at once, as far as heartbeats and status requests saw. */
-  #noteActive(): void {
-    let active = 0
-    for (const worker of this.#workers.values()) active += worker.stats.active
-    if (active > this.#maxActive) this.#maxActive = active
-  }
-
   #stopWorker(worker: WorkerProcess, cause?: RestartCause): void {
-    worker.stop(this.config.pm.shutdownTimeoutMs + 2000, cause)
+    worker.stop(this.config.pm.shutdownTimeoutMs + 2000, !this.#stopping, cause)
   }
 
   #list(): WorkerProcess[] {

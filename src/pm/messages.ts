@@ -23,7 +23,11 @@ export type WorkerMessage =
   | { t: 'stats'; id: number; stats: WorkerStats }
   | { t: 'status?'; id: number }
 
-export type ManagerMessage = { t: 'stop' } | { t: 'stats?'; id: number } | { t: 'status'; id: number; status: unknown }
+/** `handover` in a stop: other workers serve on, so idle kept connections close only after an answer. */
+export type ManagerMessage =
+  | { t: 'stop'; handover: boolean }
+  | { t: 'stats?'; id: number }
+  | { t: 'status'; id: number; status: unknown }
 
 export interface WorkerSettings {
   /** The manager's number for this worker (1, 2, ...; a replacement gets a new one). */

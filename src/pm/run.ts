@@ -49,5 +49,6 @@ export async function runPool(config: PoolConfig): Promise<number> {
   for (const [signal, handler] of handlers) process.off(signal, handler)
   config.signal?.removeEventListener('abort', onAbort)
   cleanup()
+  config.log(`stopped (exit ${code})`)
   return code
 }

@@ -18,6 +18,7 @@ export interface PoolStatus {
   managerRss: number
   /** Requests served by workers that are gone (so the pool's total never goes down). */
   retiredRequests: number
+  /** The most requests one worker had in flight at once, replaced workers included. */
   maxActive: number
   restarts: Record<RestartCause, number>
   workers: WorkerStatus[]

@@ -59,15 +59,19 @@ export class WorkerProcess {
     })
   }
 
-  /** Graceful: it stops accepting, finishes its requests, exits; SIGKILL if still there after `deadlineMs`. */
-  stop(deadlineMs: number, cause?: RestartCause): void {
+  /**
+   * Graceful: it stops accepting, finishes its requests, exits; SIGKILL if still there after `deadlineMs`.
+   * `handover`: others serve on (a replacement, a reload, one worker fewer), so its kept connections close
+   * only after an answer (O-03).
+   */
+  stop(deadlineMs: number, handover: boolean, cause?: RestartCause): void {
     if (this.state === 'stopping') return
     const wasStarting = this.state === 'starting'
     this.state = 'stopping'
     this.cause ??= cause
     // A worker still loading has no IPC handler yet; SIGTERM ends it (before it serves, nothing is lost).
     if (wasStarting || !this.child.connected) this.child.kill('SIGTERM')
-    else this.send({ t: 'stop' })
+    else this.send({ t: 'stop', handover })
     this.#killTimer = setTimeout(() => this.child.kill('SIGKILL'), deadlineMs)
     this.#killTimer.unref()
   }

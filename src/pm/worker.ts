@@ -40,7 +40,7 @@ export class WorkerChannel {
    */
   supervise(server: FastcgiServer): Promise<void> {
     const onMessage = (message: ManagerMessage): void => {
-      if (message.t === 'stop') void server.close()
+      if (message.t === 'stop') void server.close({ lingerIdle: message.handover })
       else if (message.t === 'stats?') send({ t: 'stats', id: message.id, stats: this.#stats(server) })
       else if (message.t === 'status') {
         this.#pending.get(message.id)?.(message.status as PoolStatus)

@@ -11,15 +11,23 @@ export interface Sample {
   error?: string
 }
 
-/** GET `path` on a kept-alive connection of `agent`; `pid` from a JSON body's pid or a `pid N` text. */
+/** A POST instead of a GET: its form body. */
+export interface Post {
+  body: string
+}
+
+/** GET (or POST) `path` on a kept-alive connection of `agent`; `pid` from a JSON body's pid or a `pid N` text. */
 export function get(
   agent: Agent,
   port: number,
   path: string,
   localAddress?: string,
+  post?: Post,
 ): Promise<{ status: number; pid?: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const options = { host: '127.0.0.1', port, path, agent, ...(localAddress ? { localAddress } : {}) }
+    const headers = post === undefined ? {} : { 'Content-Type': 'application/x-www-form-urlencoded' }
+    const method = post === undefined ? 'GET' : 'POST'
+    const options = { host: '127.0.0.1', port, path, agent, method, headers, ...(localAddress ? { localAddress } : {}) }
     const req = httpRequest(options, (res) => {
       const chunks: Buffer[] = []
       res.on('data', (chunk: Buffer) => chunks.push(chunk))
@@ -32,7 +40,7 @@ export function get(
     })
     req.setTimeout(5000, () => req.destroy(new Error('no response within 5 s')))
     req.on('error', reject)
-    req.end()
+    req.end(post?.body)
   })
 }
 
@@ -47,14 +55,20 @@ function pidOf(body: string): number | undefined {
   return match === null ? undefined : Number(match[1])
 }
 
-/** One client of the closed loop: GET `path` until `until`, each outcome pushed to `samples`. */
-export async function client(port: number, path: string, until: () => boolean, samples: Sample[]): Promise<void> {
+/** One client of the closed loop: GET (or POST) `path` until `until`, each outcome pushed to `samples`. */
+export async function client(
+  port: number,
+  path: string,
+  until: () => boolean,
+  samples: Sample[],
+  post?: Post,
+): Promise<void> {
   const agent = new Agent({ keepAlive: true, maxSockets: 1 })
   try {
     while (!until()) {
       const start = Date.now()
       try {
-        const { status, pid, body } = await get(agent, port, path)
+        const { status, pid, body } = await get(agent, port, path, undefined, post)
         samples.push({
           start,
           end: Date.now(),

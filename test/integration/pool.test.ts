@@ -46,7 +46,7 @@ describe.skipIf(missing.length > 0 && !REQUIRE_SERVERS)('a pool behind nginx (ex
     const asRoot = serverUser() !== undefined
     if (asRoot) serviceUser()
     const identity = asRoot ? ['--socket-owner', 'tsgi:www-data', '--socket-mode', '0660', '--user', 'tsgi'] : []
-    const args = ['fastcgi', app, '--listen', join(sockDir, 'tsgi.sock'), ...identity]
+    const args = ['fastcgi', app, '--listen', join(sockDir, 'app.sock'), ...identity]
     const operations = [
       '--workers',
       '2',
@@ -93,12 +93,18 @@ describe.skipIf(missing.length > 0 && !REQUIRE_SERVERS)('a pool behind nginx (ex
     }
   }
 
-  /** CLIENTS kept-alive clients on /app/slow?ms=5 for `ms`, with `during` run meanwhile. */
+  /**
+   * CLIENTS kept-alive clients for `ms`, with `during` run meanwhile: half GET /app/slow?ms=2, half POST a form
+   * to /app/upload (nginx resends a GET that meets a closing connection, never a POST).
+   */
   async function load(ms: number, during: () => Promise<void>): Promise<Sample[]> {
     const samples: Sample[] = []
     const end = Date.now() + ms
-    const clients = Array.from({ length: CLIENTS }, () =>
-      client(port, '/app/slow?ms=2', () => Date.now() >= end, samples),
+    const until = () => Date.now() >= end
+    const clients = Array.from({ length: CLIENTS }, (_, i) =>
+      i % 2 === 0
+        ? client(port, '/app/slow?ms=2', until, samples)
+        : client(port, '/app/upload', until, samples, { body: 'order=1&item=2' }),
     )
     await during()
     await Promise.all(clients)
@@ -119,7 +125,7 @@ describe.skipIf(missing.length > 0 && !REQUIRE_SERVERS)('a pool behind nginx (ex
     }
   })
 
-  it('SIGHUP and --max-requests under load: no request fails, and the new code answers', async () => {
+  it('SIGHUP and --max-requests under load: no GET or POST fails, and the new code answers', async () => {
     const before = await status()
     const samples = await load(4000, async () => {
       await sleep(1000)
@@ -130,14 +136,15 @@ describe.skipIf(missing.length > 0 && !REQUIRE_SERVERS)('a pool behind nginx (ex
     expect(failed.slice(0, 5), `${failed.length} of ${samples.length} failed`).toEqual([])
     expect(samples.length).toBeGreaterThan(300)
     expect(pool!.output).toMatch(/reload done/)
-    expect(samples.at(-1)?.body).toContain('version two')
+    expect(samples.filter((s) => s.body?.includes('got 14')).length).toBeGreaterThan(100) // the POSTs
+    expect(samples.filter((s) => s.body?.includes('version')).at(-1)?.body).toContain('version two')
     const after = await status()
     // Both old workers were replaced: for the reload, or for --max-requests if they reached it first.
     const replaced = (doc: typeof before) => doc.restarts.reload! + doc.restarts['max-requests']!
     expect(replaced(after) - replaced(before)).toBeGreaterThanOrEqual(2)
     expect(after.restarts['max-requests']).toBeGreaterThan(0)
     console.log(
-      `pool behind nginx: ${samples.length} GETs in 4 s by ${CLIENTS} clients, 0 failed; ` +
+      `pool behind nginx: ${samples.length} GETs and POSTs in 4 s by ${CLIENTS} clients, 0 failed; ` +
         `restarts ${JSON.stringify(after.restarts)}; workers served ${new Set(samples.map((s) => s.pid)).size} pids`,
     )
   })
@@ -161,6 +168,8 @@ describe.skipIf(missing.length > 0 && !REQUIRE_SERVERS)('a pool behind nginx (ex
     expect(after.restarts.crash).toBe(before.restarts.crash! + 1)
     expect(after.workers).toBe(2)
     expect((after.worker_list as Array<{ pid: number }>).map((w) => w.pid)).not.toContain(victim)
-    console.log(`pool behind nginx: worker killed mid-load: ${failed.length} of ${samples.length} GETs failed (502)`)
+    console.log(
+      `pool behind nginx: worker killed mid-load: ${failed.length} of ${samples.length} requests failed (502)`,
+    )
   })
 })

@@ -75,7 +75,7 @@ describe('examples/systemd', () => {
     expect(text).toMatch(/^ExecReload=\/bin\/kill -HUP \$MAINPID$/m)
     expect(directives('ExecStart')).toHaveLength(1)
     expect(directives('ExecStart')[0]).toMatch(
-      / --listen systemd --workers auto --max-requests 1000 --status-path \/tsgi-status$/,
+      / --listen systemd --workers auto --max-requests 1000 --status-path \/tsgi-status --ping-path \/tsgi-ping$/,
     )
     expect(readFileSync(SOCKET, 'utf8')).toMatch(/^ListenStream=\/run\/tsgi\/app\.sock$/m)
   })

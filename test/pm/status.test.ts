@@ -67,7 +67,8 @@ describe('--status-path and --ping-path', () => {
     expect(after.requests).toBeGreaterThanOrEqual(20)
     expect(after.requests).toBeLessThanOrEqual(25)
     expect(after.restarts.crash).toBe(1)
-    expect(after.max_active_requests).toBeGreaterThanOrEqual(4)
+    // The most one worker had at once: four requests on two workers put two on one of them.
+    expect(after.max_active_requests).toBeGreaterThanOrEqual(2)
 
     const metrics = await pool.client.request({
       params: {

@@ -13,6 +13,8 @@ import { FastcgiRequest, type RequestHost } from './request.js'
 const ROLES = { RESPONDER: Role.Responder, AUTHORIZER: Role.Authorizer, FILTER: Role.Filter } as const
 /** Past this much queued output, write now instead of at the end of the tick. */
 const FLUSH_NOW_BYTES = 64 * 1024
+/** How long an idle kept connection of a process being replaced waits for a request before closing anyway. */
+const LINGER_IDLE_MS = 2000
 
 interface RequestSlot {
   request: FastcgiRequest
@@ -70,10 +72,22 @@ export class ResponderConnection implements RequestHost {
     return this.#slots.size
   }
 
-  /** Graceful stop: finish what runs, take nothing new, close. */
-  shutdown(): void {
+  /**
+   * Graceful stop: finish what runs, then close. `lingerIdle`: an idle kept connection stays open until its
+   * next request is answered, or LINGER_IDLE_MS (another process serves the socket now: nginx resends a GET
+   * that meets a closing connection, never a POST, so the close should come right after an answer).
+   */
+  shutdown(lingerIdle = false): void {
     this.#closing = true
-    if (this.#slots.size === 0) this.#end()
+    if (this.#slots.size > 0) return
+    if (!lingerIdle) {
+      this.#end()
+      return
+    }
+    // nginx reuses its most recent connections first: one still idle after this is rarely picked at the
+    // instant it closes, and requests on the busy ones end with their answers (O-03).
+    const timer = setTimeout(() => this.#slots.size === 0 && this.#end(), LINGER_IDLE_MS)
+    timer.unref()
   }
 
   /** Close now. Also cuts a connection already closing whose peer stopped reading (shutdown deadline). */
@@ -240,7 +254,7 @@ export class ResponderConnection implements RequestHost {
     if (!info.stdoutEnded) this.proto.endStdout(id)
     const appStatus = (result.error === undefined || result.aborted) && !request.failed && !request.overflowed ? 0 : 1
     if (info.stdinEnded || info.aborted || info.role === Role.Authorizer) {
-      this.#endRequest(id, appStatus)
+      this.#endRequest(id, appStatus, request.keepConn)
       return
     }
     // Apache answers 503 "Broken pipe (sending stdin)" when we close on unread STDIN, and nginx reuses
@@ -248,19 +262,23 @@ export class ResponderConnection implements RequestHost {
     this.#writeOut()
     void this.#drain(slot).then((drained) => {
       if (!drained) this.destroy(`request ${id} did not finish sending STDIN`)
-      else if (!this.#dead) this.#endRequest(id, appStatus)
+      else if (!this.#dead) this.#endRequest(id, appStatus, request.keepConn)
     })
   }
 
-  #endRequest(id: number, appStatus: number): void {
+  #endRequest(id: number, appStatus: number, keepConn: boolean): void {
     this.proto.endRequest(id, appStatus)
     this.#slots.delete(id)
     this.served++
     this.#output.schedule()
-    if (this.#slots.size === 0) {
-      if (this.#closing) this.#end()
-      else this.#armIdle()
+    if (this.#slots.size > 0) return
+    if (!this.#closing) {
+      this.#armIdle()
+      return
     }
+    // A kept connection closed by us after an answer (a stop): say so in the same write (F-33).
+    if (keepConn) this.proto.closingNotice()
+    this.#end()
   }
 
   /** Reads and drops the rest of a request's STDIN; false when it does not end within drainTimeoutMs. */

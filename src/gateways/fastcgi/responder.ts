@@ -19,8 +19,11 @@ export interface FastcgiServer {
   readonly port: number | undefined
   /** Counters for logs and tests (keep-conn reuse shows as requests > connections). */
   readonly stats: { connections: number; requests: number; active: number }
-  /** Stop accepting, let requests in flight finish (up to shutdownTimeoutMs), close everything. */
-  close(): Promise<void>
+  /**
+   * Stop accepting, let requests in flight finish (up to shutdownTimeoutMs), close everything. `lingerIdle`
+   * (a process manager replacing this process): idle kept connections close only after their next answer.
+   */
+  close(options?: { lingerIdle?: boolean }): Promise<void>
   /** Resolves once the responder has fully stopped. */
   readonly closed: Promise<void>
 }
@@ -61,7 +64,7 @@ export async function serveFastcgi(app: App, options: FastcgiOptions = {}): Prom
   let resolveClosed!: () => void
   const closed = new Promise<void>((resolve) => (resolveClosed = resolve))
 
-  const close = (): Promise<void> => {
+  const close = (options: { lingerIdle?: boolean } = {}): Promise<void> => {
     closing ??= new Promise<void>((resolve) => {
       let forced: NodeJS.Timeout | undefined
       finishClose = () => {
@@ -72,7 +75,7 @@ export async function serveFastcgi(app: App, options: FastcgiOptions = {}): Prom
         resolveClosed()
       }
       server.close()
-      for (const connection of connections) connection.shutdown()
+      for (const connection of connections) connection.shutdown(options.lingerIdle === true)
       if (connections.size === 0) return finishClose()
       forced = setTimeout(() => {
         for (const connection of connections) connection.destroy('shutdown deadline passed')

@@ -150,6 +150,15 @@ export class ApplicationConnection extends ConnectionBase<ApplicationEvent> {
     this.#finish(req, appStatus, protocolStatus)
   }
 
+  /**
+   * An empty GET_VALUES_RESULT (a management record, no request's: F-22 holds) right after the last
+   * END_REQUEST of a kept connection the application is about to close (F-33): bytes after END_REQUEST tell
+   * nginx not to keep the connection for another request, which it would otherwise send into the close.
+   */
+  closingNotice(): void {
+    this.outbox.record(RecordType.GetValuesResult, 0, new Uint8Array(0))
+  }
+
   protected override handleRecord(): ApplicationEvent | undefined {
     const { type, requestId: id, content } = this.reader
     if (id === 0) return this.#management(type, content)

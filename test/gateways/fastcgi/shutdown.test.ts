@@ -58,3 +58,53 @@ describe('close() with a request in flight (spec §7, F-30)', () => {
     expect(existsSync(`${file}.signal`)).toBe(false)
   })
 })
+
+describe('closing a kept connection (F-33)', () => {
+  it('after its answer: END_REQUEST, then an empty GET_VALUES_RESULT in the same stream, then the close', async () => {
+    const server = await responder({ shutdownTimeoutMs: 10_000 })
+    const peer = await RawPeer.open(server.address)
+    const file = marker()
+    peer.send(request(1, vars('/sleep', { query: `file=${file}&ms=100` }), { keepConn: true }))
+    expect(await waitForFile(`${file}.started`)).toBe(true)
+    await server.close()
+    await peer.untilClosed()
+    const last = peer.records.slice(-2).map((r) => [r.type, r.requestId, r.content.length])
+    expect(last).toEqual([
+      [T.EndRequest, 1, 8],
+      [T.GetValuesResult, 0, 0],
+    ])
+  })
+
+  it('a connection not kept (no KEEP_CONN) ends with END_REQUEST alone', async () => {
+    const server = await responder()
+    const peer = await RawPeer.open(server.address)
+    peer.send(request(1, vars('/hello')))
+    await peer.untilClosed()
+    expect(peer.records.at(-1)?.type).toBe(T.EndRequest)
+    await server.close()
+  })
+
+  it('lingerIdle (a worker being replaced): an idle kept connection serves one more request, then closes', async () => {
+    const server = await responder()
+    const peer = await RawPeer.open(server.address)
+    peer.send(request(1, vars('/hello'), { keepConn: true }))
+    await peer.until(() => endOf(peer.records, 1) !== undefined)
+    const closing = server.close({ lingerIdle: true })
+    peer.send(request(1, vars('/hello'), { keepConn: true }))
+    await peer.untilClosed()
+    await closing
+    const ends = peer.records.filter((r) => r.type === T.EndRequest)
+    expect(ends).toHaveLength(2)
+    expect(peer.records.at(-1)?.type).toBe(T.GetValuesResult)
+  })
+
+  it('without lingerIdle an idle kept connection closes at once', async () => {
+    const server = await responder()
+    const peer = await RawPeer.open(server.address)
+    peer.send(request(1, vars('/hello'), { keepConn: true }))
+    await peer.until(() => endOf(peer.records, 1) !== undefined)
+    expect(await within(server.close(), 4000)).toBe('closed')
+    await peer.untilClosed()
+    expect(peer.records.filter((r) => r.type === T.EndRequest)).toHaveLength(1)
+  })
+})
