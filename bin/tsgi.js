@@ -8,7 +8,9 @@ import { existsSync, readFileSync } from 'node:fs'
 // A resident responder needs the shebang's V8 flag: a lower RSS under load (docs/performance.md, "V8
 // flags"). `node bin/tsgi.js fastcgi ...` skips the shebang, so the responder starts again with them.
 const FLAGS = ['--max-semi-space-size=2']
-if (process.argv[2] === 'fastcgi' && process.env.TSGI_V8_FLAGS !== 'off') {
+// Node only: Bun runs JavaScriptCore, and Deno takes V8 flags as --v8-flags=... on its own command line.
+const onNode = process.versions.bun === undefined && process.versions.deno === undefined
+if (process.argv[2] === 'fastcgi' && process.env.TSGI_V8_FLAGS !== 'off' && onNode) {
   const missing = FLAGS.filter((flag) => !hasFlag(flag.split('=')[0]))
   if (missing.length > 0) await restartWith(missing)
 }

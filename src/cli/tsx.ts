@@ -1,6 +1,7 @@
-// Loads a TypeScript module through tsx (Node 20 cannot strip types), found in tsgi's own dependencies or
-// else in the app's project; a clear error says how to install it. A module Node would take as CommonJS
-// goes through tsx's require, ESM through its tsImport: each keeps the stack traces pointing at the file.
+// Loads a TypeScript module: natively on Bun and Deno, else through tsx (Node 20 cannot strip types), found
+// in tsgi's own dependencies or else in the app's project; a clear error says how to install it. A module
+// Node would take as CommonJS goes through tsx's require, ESM through its tsImport: each keeps the stack
+// traces pointing at the file.
 import { existsSync, readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, extname, join } from 'node:path'
@@ -14,12 +15,19 @@ type TsRequire = (id: string, parent: string) => unknown
 /** The module's namespace as an ES import would give it: a CommonJS module's exports are its default. */
 export async function importTypeScript(file: string): Promise<Exports> {
   const url = pathToFileURL(file).href
+  if (stripsTypes()) return (await import(url)) as Exports
   if (isCommonJs(file)) {
     const tsRequire = await findApi<TsRequire>(file, './cjs/api', 'require')
     return { default: tsRequire(file, url) }
   }
   const tsImport = await findApi<TsImport>(file, './esm/api', 'tsImport')
   return tsImport(url, import.meta.url)
+}
+
+/** Bun and Deno run TypeScript themselves (tsx's loader hooks do not even load there). */
+function stripsTypes(): boolean {
+  const versions = process.versions as Record<string, string | undefined>
+  return versions.bun !== undefined || versions.deno !== undefined
 }
 
 /**

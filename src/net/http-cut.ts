@@ -6,9 +6,11 @@ import type { ServerResponse } from 'node:http'
 export function cutResponse(res: ServerResponse, hasLength: boolean): void {
   const socket = res.socket
   if (socket === null || socket.destroyed) return void res.destroy()
-  if (!res.chunkedEncoding && !hasLength) {
-    // The body ends where the connection closes (HTTP/1.0 client, no Content-Length): a FIN would
-    // pass for a complete body, so reset. The client may lose bytes still in flight: it was failing.
+  // Without a Content-Length only an HTTP/1.0 response is close-delimited: HTTP/1.1 ones are chunked (asked
+  // of the request, not of res.chunkedEncoding, which Bun's node:http leaves false).
+  if (!hasLength && res.req?.httpVersion === '1.0') {
+    // The body ends where the connection closes: a FIN would pass for a complete body, so reset. The
+    // client may lose bytes still in flight: it was failing.
     socket.resetAndDestroy()
   } else {
     // Chunked or Content-Length framing: flush what was written, then close. The missing last chunk
