@@ -48,14 +48,15 @@ export const lower = (headers: Array<[string, string]>): Array<[string, string]>
 
 // --- CGI: one spawned process per request, a clean environment ---
 
-export function cgiFactory(name: string, spec: AppSpec): TransportFactory {
+/** `command`: what runs the bundled script (another runtime's binary and flags; default this node). */
+export function cgiFactory(name: string, spec: AppSpec, command: string[] = [process.execPath]): TransportFactory {
   return {
     name,
     async start() {
       const { cgi: script } = await bundlesOf(spec)
       const run = (request: ConfRequest, abandon: boolean): Promise<ConfResponse> =>
         new Promise((done, fail) => {
-          const child = spawn(process.execPath, [script], {
+          const child = spawn(command[0]!, [...command.slice(1), script], {
             env: cleanEnv(envRecord(cgiVars(request, '/app'))),
             stdio: ['pipe', 'pipe', 'pipe'],
           })
