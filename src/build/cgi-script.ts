@@ -26,8 +26,18 @@ export interface BuildOptions {
   mount?: MountOptions
   /** The node the script runs with: an absolute path, for a node not on the web server's PATH (nvm). */
   node?: string
+  /** The runtime the script's shebang names; default node. Bun and Deno are found on the web server's PATH. */
+  runtime?: Runtime
   /** Stack traces of the app's errors point at its sources (an inline source map; a larger file). */
   sourcemap?: boolean
+}
+
+export type Runtime = 'node' | 'bun' | 'deno'
+
+/** The shebang's command for each runtime (Deno: a script run with Node's permissions, never prompting). */
+const INTERPRETER: Record<Exclude<Runtime, 'node'>, string> = {
+  bun: '#!/usr/bin/env bun',
+  deno: '#!/usr/bin/env -S deno run -A --no-prompt --quiet',
 }
 
 export interface BuildResult {
@@ -50,9 +60,12 @@ export async function buildCgiScript(options: BuildOptions): Promise<BuildResult
   if (esbuild === undefined)
     throw buildError('tsgi build bundles with esbuild, which is not installed: npm install --save-dev esbuild')
   checkExport(esbuild, { app, exportName, label: options.app, cwd }, options.withExport)
-  const format = moduleScope(out) === 'module' && !out.endsWith('.cjs') ? 'esm' : 'cjs'
+  const runtime = options.runtime ?? 'node'
+  if (runtime !== 'node' && options.node !== undefined) throw buildError('--node is for --runtime node')
+  // Deno runs ES modules only (CommonJS just from .cjs files); Bun starts either form as fast.
+  const format = runtime === 'deno' || (moduleScope(out) === 'module' && !out.endsWith('.cjs')) ? 'esm' : 'cjs'
   const notes: string[] = []
-  if (format === 'esm') {
+  if (format === 'esm' && runtime === 'node') {
     const why = `${relative(cwd, out)} is inside a package whose package.json says "type": "module"`
     notes.push(
       `${why}, so Node runs it as an ES module (built as one; an ES module starts about 15% slower than CommonJS). For the fastest ` +
@@ -73,6 +86,7 @@ export async function buildCgiScript(options: BuildOptions): Promise<BuildResult
  * CGI scripts with its own PATH: a node outside it (nvm, /opt) needs its absolute path here.
  */
 function shebangLine(options: BuildOptions, notes: string[]): string {
+  if (options.runtime === 'bun' || options.runtime === 'deno') return INTERPRETER[options.runtime]
   const flags = options.sourcemap === true ? ' --enable-source-maps' : ''
   if (options.node === undefined) return flags === '' ? '#!/usr/bin/env node' : `#!/usr/bin/env -S node${flags}`
   if (!options.node.startsWith('/'))

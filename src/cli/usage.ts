@@ -59,6 +59,8 @@ Options:
                  --emergency-restart-interval TIME (default 10 within 60s)
   -o, --out FILE  build: the CGI script to write (needs esbuild: npm install --save-dev esbuild)
   --node PATH    build: the node the script runs with (default: the first node on the web server's PATH)
+  --runtime NAME  build: node (default), bun or deno: the runtime the script's shebang names (found on the
+                 web server's PATH)
   --sourcemap    build: stack traces of the app's errors point at its sources
   --modes LIST   bench: the rows to run, e.g. cgi-build,fastcgi,in-process (default: all of cgi-tsx,
                  cgi-esm, cgi-build, cgi-cached, bare-cjs, fastcgi, dev-server, in-process,

@@ -1,4 +1,4 @@
-// `tsgi build APP --out FILE`: the app as one executable CGI script (a bundle with a node shebang).
+// `tsgi build APP --out FILE`: the app as one executable CGI script (a bundle with a node, bun or deno shebang).
 import { relative } from 'node:path'
 import { buildCgiScript } from '../../build/cgi-script.js'
 import { type Command, EXPORT_OPTION, shapeOption, shellLine, str, usage, withExport } from '../command.js'
@@ -8,11 +8,15 @@ export const buildCommand: Command = {
     ...EXPORT_OPTION,
     out: { type: 'string', short: 'o' },
     node: { type: 'string' },
+    runtime: { type: 'string' },
     sourcemap: { type: 'boolean' },
   },
   async run(appPath, values, io) {
     const out = str(values.out)
     if (out === undefined) throw usage('build needs --out FILE, the CGI script to write (e.g. --out cgi-bin/app)')
+    const runtime = str(values.runtime) ?? 'node'
+    if (runtime !== 'node' && runtime !== 'bun' && runtime !== 'deno')
+      throw usage(`--runtime is node, bun or deno, got ${JSON.stringify(runtime)}`)
     const result = await buildCgiScript({
       app: appPath,
       out,
@@ -22,6 +26,7 @@ export const buildCommand: Command = {
       cwd: io.cwd,
       withExport: (name: string) => withExport(io, name),
       node: str(values.node),
+      runtime,
       sourcemap: values.sourcemap === true,
     })
     const near = relative(io.cwd, result.out)
