@@ -29,10 +29,17 @@ function vars(shared: Shared, port: number, overrides: Overrides): Record<string
   return { ...shared, TSGI: join(ROOT, 'bin/tsgi.js'), APP, ...overrides, PORT: String(port), MODULES: APACHE_MODULES }
 }
 
-async function launch(name: string, port: number, binary: string, args: string[], logs: string[]): Promise<Server> {
+async function launch(
+  name: string,
+  port: number,
+  binary: string,
+  args: string[],
+  logs: string[],
+  env?: Record<string, string>,
+): Promise<Server> {
   const path = findBinary(binary)
   if (path === undefined) throw new Error(`integration: ${binary} is not installed`)
-  const proc = new Proc(name, path, args)
+  const proc = new Proc(name, path, args, env === undefined ? {} : { env })
   try {
     await waitForListen(port, proc, logs)
   } catch (err) {
@@ -42,14 +49,20 @@ async function launch(name: string, port: number, binary: string, args: string[]
   return { name, proc, port, logs, stop: () => proc.stop() }
 }
 
-export async function startApache(shared: Shared, overrides: Overrides = {}): Promise<Server> {
+/** `env`: Apache's own environment, which its CGI scripts inherit PATH from (default CLEAN_ENV). */
+export async function startApache(
+  shared: Shared,
+  overrides: Overrides = {},
+  env?: Record<string, string>,
+): Promise<Server> {
   const port = await freePort()
   const conf = render(
     join(ROOT, 'apache.conf.example'),
     vars(shared, port, overrides),
     join(shared.RUNDIR, 'apache.conf'),
   )
-  return launch('apache2', port, 'apache2', ['-DFOREGROUND', '-f', conf], [join(shared.RUNDIR, 'apache-error.log')])
+  const logs = [join(shared.RUNDIR, 'apache-error.log')]
+  return launch('apache2', port, 'apache2', ['-DFOREGROUND', '-f', conf], logs, env)
 }
 
 export async function startNginx(shared: Shared, overrides: Overrides = {}): Promise<Server> {

@@ -1,0 +1,106 @@
+// Bun and Deno behind real web servers: a `tsgi build --runtime` CGI script under Apache mod_cgid (the
+// runtime found on Apache's PATH, as README "Bun and Deno" says), and a responder run by the runtime behind
+// nginx from examples/nginx-pool.conf. The app answers with the runtime that serves it.
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { main } from '../../src/cli/main.js'
+import { findRuntimes } from '../_runtimes.js'
+import { request } from './_client.js'
+import {
+  CLEAN_ENV,
+  FIXTURES,
+  freePort,
+  makeRunDir,
+  missingBinaries,
+  Proc,
+  REQUIRE_SERVERS,
+  ROOT,
+  removeRunDir,
+  render,
+  runNginx,
+  serverDir,
+  serverUser,
+  serviceUser,
+  skipMessage,
+  socketDir,
+  waitForListen,
+} from './_harness.js'
+import { type Server, startApache } from './_servers.js'
+
+const APP = join(FIXTURES, 'runtime-app.ts')
+const missing = missingBinaries(['apache2', 'nginx'])
+const { found, missing: absent } = findRuntimes()
+if (missing.length > 0) console.warn(skipMessage('Bun and Deno behind web servers', missing))
+if (REQUIRE_SERVERS && absent.length > 0)
+  throw new Error(`runtimes missing: ${absent.map((r) => r.install).join('; ')}`)
+
+describe.skipIf(missing.length > 0 && !REQUIRE_SERVERS)('Bun and Deno behind Apache and nginx', () => {
+  let runDir = ''
+  let apache: Server | undefined
+  const procs: Proc[] = []
+
+  beforeAll(async () => {
+    runDir = serverDir(makeRunDir())
+    const cgiBin = serverDir(join(runDir, 'cgi-bin'))
+    for (const runtime of found) {
+      const name = runtime.name.toLowerCase()
+      const out = join(cgiBin, `app-${name}`)
+      const args = ['build', APP, '--out', out, '--runtime', name]
+      expect(await main(args, { stdout: () => {}, stderr: (t) => console.error(t), cwd: ROOT })).toBe(0)
+    }
+    // Apache's PATH (and so its scripts') leads to the runtimes, as a link in /usr/local/bin would.
+    const path = [...found.map((r) => join(r.argv[0]!, '..')), CLEAN_ENV.PATH].join(':')
+    const shared = { RUNDIR: runDir, SOCKDIR: socketDir(join(runDir, 'tsgi')), DOCROOT: runDir, CGI_BIN: cgiBin }
+    apache = await startApache({ ...shared, FCGI_PORT: String(await freePort()) }, {}, { ...CLEAN_ENV, PATH: path })
+  }, 60_000)
+
+  afterAll(async () => {
+    await apache?.stop()
+    for (const proc of procs) await proc.stop()
+    if (runDir !== '') removeRunDir(runDir)
+  })
+
+  for (const runtime of found) {
+    const name = runtime.name.toLowerCase()
+
+    it(`Apache mod_cgid runs a ${runtime.name} CGI script from tsgi build --runtime ${name}`, async () => {
+      const response = await request(apache!.port, `/cgi-bin/app-${name}/hello`)
+      expect(response.status, response.body.toString()).toBe(200)
+      expect(response.body.toString()).toMatch(
+        new RegExp(`^${name} \\d+\\.\\d+\\.\\d+; pid \\d+; /cgi-bin/app-${name}/hello\\n$`),
+      )
+    })
+
+    it(`nginx in front of a FastCGI responder run by ${runtime.name}`, async () => {
+      const dir = serverDir(join(runDir, name))
+      const sockDir = socketDir(join(dir, 'tsgi'))
+      const asRoot = serverUser() !== undefined
+      if (asRoot) serviceUser()
+      const owner = asRoot ? ['--socket-owner', 'tsgi:www-data', '--socket-mode', '0660', '--allow-root'] : []
+      const args = [
+        ...runtime.argv.slice(1),
+        join(ROOT, 'bin/tsgi.js'),
+        'fastcgi',
+        APP,
+        '--listen',
+        join(sockDir, 'app.sock'),
+      ]
+      const responder = new Proc(`${name} responder`, runtime.argv[0]!, [...args, ...owner])
+      procs.push(responder)
+      await waitForListen(join(sockDir, 'app.sock'), responder)
+      const port = await freePort()
+      const vars = { TSGI: join(ROOT, 'bin/tsgi.js'), PORT: String(port), RUNDIR: dir, SOCKDIR: sockDir, DOCROOT: dir }
+      const nginx = await runNginx(
+        dir,
+        render(join(ROOT, 'examples/nginx-pool.conf'), vars, join(dir, 'nginx.conf')),
+        port,
+      )
+      procs.push(nginx)
+      const response = await request(port, '/app/hello?x=1')
+      expect(response.status, response.body.toString()).toBe(200)
+      expect(response.body.toString()).toMatch(
+        new RegExp(`^${name} \\d+\\.\\d+\\.\\d+; pid ${responder.child.pid}; /app/hello\\n$`),
+      )
+    })
+  }
+})
