@@ -33,16 +33,27 @@ export function resolveIdentity(spec: string, option: string): Identity {
  * is not 0 the others can no longer change). Verified afterwards; a failure is fatal, never ignored.
  */
 export function dropPrivileges(to: Identity): void {
-  const posix = process as unknown as PosixProcess
+  const posix = process as unknown as Partial<PosixProcess>
+  // Root's supplementary groups must go too (group 0 opens what root's group can): without initgroups or
+  // setgroups (Deno has neither) the drop would be partial, so refuse rather than keep them.
+  const groups =
+    typeof posix.initgroups === 'function'
+      ? () => posix.initgroups!(to.user, to.gid)
+      : typeof posix.setgroups === 'function'
+        ? () => posix.setgroups!([to.gid])
+        : undefined
+  if (groups === undefined || typeof posix.setgid !== 'function' || typeof posix.setuid !== 'function') {
+    const how = 'start it as that user instead (systemd User=, or su/runuser), without --user'
+    throw new TsgiError('ERR_LISTEN', `tsgi: this runtime cannot drop root's groups for --user ${to.user}: ${how}`)
+  }
   try {
-    posix.initgroups(to.user, to.gid)
+    groups()
     posix.setgid(to.gid)
     posix.setuid(to.uid)
   } catch (error) {
     const why = error instanceof Error ? error.message : String(error)
-    throw new TsgiError('ERR_LISTEN', `tsgi: cannot switch to user ${to.user}: ${why} (only root can)`, {
-      cause: error,
-    })
+    const hint = (error as NodeJS.ErrnoException).code === 'EPERM' || !isRoot() ? ' (only root can)' : ''
+    throw new TsgiError('ERR_LISTEN', `tsgi: cannot switch to user ${to.user}: ${why}${hint}`, { cause: error })
   }
   if (process.getuid?.() !== to.uid || process.getgid?.() !== to.gid) {
     throw new TsgiError('ERR_LISTEN', `tsgi: still running as uid ${process.getuid?.()} after switching to ${to.user}`)
@@ -52,6 +63,7 @@ export function dropPrivileges(to: Identity): void {
 // These exist on POSIX systems only; @types/node leaves initgroups out.
 interface PosixProcess {
   initgroups(user: string | number, extraGroup: string | number): void
+  setgroups(groups: number[]): void
   setgid(id: number): void
   setuid(id: number): void
 }

@@ -1,6 +1,7 @@
 // Bun and Deno behind real web servers: a `tsgi build --runtime` CGI script under Apache mod_cgid (the
 // runtime found on Apache's PATH, as README "Bun and Deno" says), and a responder run by the runtime behind
 // nginx from examples/nginx-pool.conf. The app answers with the runtime that serves it.
+import { spawnSync } from 'node:child_process'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { main } from '../../src/cli/main.js'
@@ -76,7 +77,19 @@ describe.skipIf(missing.length > 0 && !REQUIRE_SERVERS)('Bun and Deno behind Apa
       const sockDir = socketDir(join(dir, 'tsgi'))
       const asRoot = serverUser() !== undefined
       if (asRoot) serviceUser()
-      const owner = asRoot ? ['--socket-owner', 'tsgi:www-data', '--socket-mode', '0660', '--allow-root'] : []
+      // As root: the README's line, dropping to tsgi on Bun; Deno cannot drop root's groups, so it says so
+      // and is started as root here (--allow-root; the README tells users to start it as the service user).
+      const owner = asRoot ? ['--socket-owner', 'tsgi:www-data', '--socket-mode', '0660', '--user', 'tsgi'] : []
+      const tsgiArgs = [...runtime.argv.slice(1), join(ROOT, 'bin/tsgi.js'), 'fastcgi', APP]
+      if (asRoot && name === 'deno') {
+        const args = [...tsgiArgs, '--listen', join(sockDir, 'refused.sock'), ...owner]
+        const refused = spawnSync(runtime.argv[0]!, args, { encoding: 'utf8', timeout: 30_000 })
+        expect(refused.status).not.toBe(0)
+        expect(refused.stderr).toContain(
+          "this runtime cannot drop root's groups for --user tsgi: start it as that user",
+        )
+        owner.splice(owner.indexOf('--user'), 2, '--allow-root')
+      }
       const args = [
         ...runtime.argv.slice(1),
         join(ROOT, 'bin/tsgi.js'),
@@ -101,6 +114,7 @@ describe.skipIf(missing.length > 0 && !REQUIRE_SERVERS)('Bun and Deno behind Apa
       expect(response.body.toString()).toMatch(
         new RegExp(`^${name} \\d+\\.\\d+\\.\\d+; pid ${responder.child.pid}; /app/hello\\n$`),
       )
+      if (asRoot && name === 'bun') expect(responder.output).toContain(', user tsgi)')
     })
   }
 })

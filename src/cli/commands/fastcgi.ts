@@ -1,6 +1,5 @@
 // `tsgi fastcgi APP`: the resident FastCGI responder until SIGTERM/SIGINT (what mod_fcgid and lighttpd
 // send). Without --listen it takes the listening socket on fd 0, or answers once as CGI (one script, both).
-import { userInfo } from 'node:os'
 import type { App } from '../../app.js'
 import { TsgiError } from '../../errors.js'
 import { inheritedListen, startedAs } from '../../gateways/auto.js'
@@ -90,7 +89,8 @@ export async function fastcgiUntilStopped(
   const { serveFastcgi } = await import('../../gateways/fastcgi/responder.js')
   const server = await serveFastcgi(app, options)
   attach(server)
-  const as = options.user === undefined ? '' : `, user ${userInfo().username}`
+  // The name given, not userInfo(): Bun answers "unknown" once the uid changed.
+  const as = options.user === undefined ? '' : `, user ${options.user.split(':')[0]}`
   io.stderr(`tsgi: FastCGI responder on ${server.address} (pid ${process.pid}${as})\n`)
   io.signal?.addEventListener('abort', () => void server.close())
   if (io.signal?.aborted) void server.close()
