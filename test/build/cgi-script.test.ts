@@ -12,7 +12,7 @@ import {
   writeFileSync,
 } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, describe, expect, it } from 'vitest'
 import { buildCgiScript } from '../../src/build/cgi-script.js'
@@ -44,6 +44,7 @@ describe('tsgi build', () => {
     const alone = join(mkdtempSync(join(tmpdir(), 'tsgi-alone-')), 'app')
     copyFileSync(out, alone)
     const { status, stdout } = cgi(alone)
+    rmSync(dirname(alone), { recursive: true, force: true })
     expect(status).toBe(0)
     expect(stdout).toBe('Status: 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 18\r\n\r\ncjs project at /p\n')
   })

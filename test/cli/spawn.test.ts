@@ -2,7 +2,7 @@
 // SIGTERM, answering one CGI request, and src/cli/main.ts run directly as a script (`npm run dev`).
 // Children get a clean environment: NODE_EXTRA_CA_CERTS triples node's start-up here.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, statSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -133,6 +133,7 @@ describe('hints are commands that run', () => {
     const hint = /^To try it: (.*)$/m.exec(stdout)?.[1]
     expect(hint).toBe(`REQUEST_METHOD=GET SERVER_PROTOCOL=HTTP/1.1 ${out}`)
     const tried = spawnSync('sh', ['-c', hint!], { cwd: root, env: cleanEnv, encoding: 'utf8' })
+    rmSync(dirname(out), { recursive: true, force: true })
     expect([tried.status, tried.stdout]).toEqual([0, expect.stringMatching(/Hello world!\n$/)])
   })
 })

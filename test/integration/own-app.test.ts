@@ -5,7 +5,7 @@
 import { spawnSync } from 'node:child_process'
 import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { headerValues, request } from './_client.js'
 import {
@@ -102,6 +102,7 @@ describe.skipIf(missing.length > 0 && !REQUIRE_SERVERS)('your own app, installed
     for (const server of running.reverse()) await server.stop()
     if (shared.RUNDIR !== '') removeRunDir(shared.RUNDIR)
     if (project !== '') rmSync(project, { recursive: true, force: true })
+    if (tarball !== '') rmSync(dirname(tarball), { recursive: true, force: true })
   })
 
   it('the tarball carries the build, the command and the recipes', () => {

@@ -46,8 +46,15 @@ export async function startPool(app: string, args: string[], env: Record<string,
       await sleep(50)
     }
   }
-  const started = await logLine(/manager on .* \(pid (\d+)/)
-  await logLine(/worker\(s\) serving/)
+  let started: RegExpExecArray
+  try {
+    started = await logLine(/manager on .* \(pid (\d+)/)
+    await logLine(/worker\(s\) serving/)
+  } catch (error) {
+    await proc.stop()
+    rmSync(dir, { recursive: true, force: true })
+    throw error
+  }
   const client = new FastcgiClient({ address: socket, maxConnections: 16 })
   const fresh = new FastcgiClient({ address: socket, maxConnections: 16, keepAlive: false })
   const ask =
@@ -126,6 +133,19 @@ export function childPids(pid: number): number[] {
   } catch {
     return []
   }
+}
+
+const appDirs: string[] = []
+
+/** A fresh directory with the pool tests' app in it (see writeApp); removeApps() deletes them all. */
+export function tempApp(version: string, onLoad = ''): string {
+  const dir = mkdtempSync(join(tmpdir(), 'tsgi-pm-app-'))
+  appDirs.push(dir)
+  return writeApp(join(dir, 'app.mjs'), version, onLoad)
+}
+
+export function removeApps(): void {
+  for (const dir of appDirs.splice(0)) rmSync(dir, { recursive: true, force: true })
 }
 
 /**

@@ -1,21 +1,19 @@
 // The manager's answers to what operators do and what goes wrong: a request past --request-timeout (a
 // blocked event loop and a hung promise), SIGHUP under load (new code, none failed; broken code kept
 // out), SIGTTIN/SIGTTOU, a crash loop's emergency stop, and SIGTERM letting requests in flight finish.
-import { mkdtempSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import { sleep } from '../integration/_harness.js'
-import { childPids, drive, type Pool, startPool, writeApp } from './_pool.js'
+import { childPids, drive, type Pool, removeApps, startPool, tempApp, writeApp } from './_pool.js'
 
 let pool: Pool | undefined
+afterAll(removeApps)
 afterEach(async () => {
   await pool?.stop()
   pool = undefined
 })
 
 function appFile(version: string, onLoad = ''): string {
-  return writeApp(join(mkdtempSync(join(tmpdir(), 'tsgi-pm-app-')), 'app.mjs'), version, onLoad)
+  return tempApp(version, onLoad)
 }
 
 describe('--request-timeout', () => {

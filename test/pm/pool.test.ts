@@ -1,21 +1,19 @@
 // `tsgi fastcgi APP --workers N` as an operator runs it: N worker pids all serving on one socket, a worker
 // killed under load replaced while the others never notice, recycling without a failed request, a blocked
 // worker replaced, reload under load, scaling by signal, the emergency stop, and a clean stop.
-import { join } from 'node:path'
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import { sleep } from '../integration/_harness.js'
-import { childPids, drive, type Pool, startPool, writeApp } from './_pool.js'
+import { childPids, drive, type Pool, removeApps, startPool, tempApp } from './_pool.js'
 
 let pool: Pool | undefined
+afterAll(removeApps)
 afterEach(async () => {
   await pool?.stop()
   pool = undefined
 })
 
 async function start(args: string[], onLoad = '', version = 'one'): Promise<Pool> {
-  const { mkdtempSync } = await import('node:fs')
-  const { tmpdir } = await import('node:os')
-  const app = writeApp(join(mkdtempSync(join(tmpdir(), 'tsgi-pm-app-')), 'app.mjs'), version, onLoad)
+  const app = tempApp(version, onLoad)
   pool = await startPool(app, args)
   return pool
 }

@@ -1,21 +1,22 @@
 // The status page and the ping path, read the way operators and Prometheus read them: the JSON counts
 // what was served (across a replaced worker too), OpenMetrics text parses, and a lone responder answers too.
-import { mkdtempSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import { type PoolStatus, statusJson, statusOpenMetrics } from '../../src/pm/status.js'
 import { sleep } from '../integration/_harness.js'
-import { childPids, type Pool, startPool, writeApp } from './_pool.js'
+import { childPids, type Pool, removeApps, startPool, tempApp } from './_pool.js'
 
 let pool: Pool | undefined
+afterAll(removeApps)
 afterEach(async () => {
   await pool?.stop()
   pool = undefined
 })
 
 function appFile(): string {
-  return writeApp(join(mkdtempSync(join(tmpdir(), 'tsgi-pm-app-')), 'app.mjs'), 'one')
+  return tempApp('one')
 }
 
 /** OpenMetrics text as families: TYPE/HELP once each, samples of declared families, `# EOF` last. */
@@ -48,9 +49,13 @@ describe('--status-path and --ping-path', () => {
     const ping = await pool.get('/ping')
     expect(ping).toEqual({ status: 200, body: 'pong\n' })
     for (let i = 0; i < 20; i++) expect((await pool.get('/hello')).status).toBe(200)
-    const slow = [pool.get('/slow?ms=700'), pool.get('/slow?ms=700'), pool.get('/slow?ms=700')]
-    await sleep(200)
-    const during = JSON.parse((await pool.get('/tsgi-status')).body)
+    const slow = [pool.get('/slow?ms=2500'), pool.get('/slow?ms=2500'), pool.get('/slow?ms=2500')]
+    // Until the three have reached their workers (a busy machine may take a moment).
+    let during = JSON.parse((await pool.get('/tsgi-status')).body)
+    for (let i = 0; i < 20 && during.active_requests < 4; i++) {
+      await sleep(50)
+      during = JSON.parse((await pool.get('/tsgi-status')).body)
+    }
     expect(during.active_requests).toBe(4) // three slow ones and this status request
     expect(during.workers).toBe(2)
     expect(during.worker_list.map((w: { pid: number }) => w.pid).sort()).toEqual(childPids(pool.managerPid).sort())
@@ -116,6 +121,7 @@ describe('--status-path and --ping-path', () => {
       await client.close()
     } finally {
       await proc.stop()
+      rmSync(dir, { recursive: true, force: true })
     }
   })
 })
