@@ -1,7 +1,9 @@
 // A worker's requests as its manager sees them: counts for the status page, the slow log (PHP-FPM's
 // request_slowlog_timeout) and, while the event loop runs, requests past the request timeout.
 import type { RequestMeter } from '../gateways/fastcgi/options.js'
+import type { FastcgiServer } from '../gateways/fastcgi/responder.js'
 import type { Pair } from '../protocol/fastcgi/params.js'
+import type { WorkerStats } from './messages.js'
 
 /** A request in flight: a node of the meter's list (no hashing per request, unlike a Map or Set). */
 export class Running {
@@ -114,4 +116,17 @@ export function requestLine(params: readonly Pair[]): string {
 
 export function seconds(ms: number): string {
   return ms < 10_000 ? `${(ms / 1000).toFixed(2)} s` : `${Math.round(ms / 1000)} s`
+}
+
+/** This process's figures as a worker: heartbeats, status answers, and a lone responder's status page. */
+export function workerStats(server: FastcgiServer, meter: Meter): WorkerStats {
+  return {
+    pid: process.pid,
+    requests: meter.requests,
+    active: meter.active,
+    maxActive: meter.maxActive,
+    connections: server.stats.connections,
+    rss: process.memoryUsage.rss(),
+    oldest: meter.oldest(3),
+  }
 }

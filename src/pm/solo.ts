@@ -1,10 +1,9 @@
 // A responder without a manager answers the status page too: a pool of one, its own figures.
 import type { FastcgiServer } from '../gateways/fastcgi/responder.js'
-import type { Meter } from './meter.js'
+import { type Meter, workerStats } from './meter.js'
 import { emptyRestarts, type PoolStatus } from './status.js'
 
 export function soloStatus(server: FastcgiServer, meter: Meter, startedAt: number): PoolStatus {
-  const rss = process.memoryUsage.rss()
   return {
     pid: process.pid,
     listen: server.address,
@@ -15,20 +14,6 @@ export function soloStatus(server: FastcgiServer, meter: Meter, startedAt: numbe
     retiredRequests: 0,
     maxActive: meter.maxActive,
     restarts: emptyRestarts(),
-    workers: [
-      {
-        id: 1,
-        pid: process.pid,
-        state: 'ready',
-        generation: 1,
-        startedAt,
-        requests: meter.requests,
-        active: meter.active,
-        maxActive: meter.maxActive,
-        connections: server.stats.connections,
-        rss,
-        oldest: meter.oldest(3),
-      },
-    ],
+    workers: [{ ...workerStats(server, meter), id: 1, state: 'ready', generation: 1, startedAt }],
   }
 }

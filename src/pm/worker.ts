@@ -2,8 +2,8 @@
 // to be replaced when recycled (max requests, max RSS, a request past the timeout), and stops when told
 // or when its manager is gone.
 import type { FastcgiServer } from '../gateways/fastcgi/responder.js'
-import type { ManagerMessage, RestartCause, WorkerMessage, WorkerSettings, WorkerStats } from './messages.js'
-import { type Meter, requestLine, seconds } from './meter.js'
+import type { ManagerMessage, RestartCause, WorkerMessage, WorkerSettings } from './messages.js'
+import { type Meter, requestLine, seconds, workerStats } from './meter.js'
 import type { PoolStatus } from './status.js'
 
 export class WorkerChannel {
@@ -41,7 +41,7 @@ export class WorkerChannel {
   supervise(server: FastcgiServer): Promise<void> {
     const onMessage = (message: ManagerMessage): void => {
       if (message.t === 'stop') void server.close({ lingerIdle: message.handover })
-      else if (message.t === 'stats?') send({ t: 'stats', id: message.id, stats: this.#stats(server) })
+      else if (message.t === 'stats?') send({ t: 'stats', id: message.id, stats: workerStats(server, this.meter) })
       else if (message.t === 'status') {
         this.#pending.get(message.id)?.(message.status as PoolStatus)
         this.#pending.delete(message.id)
@@ -58,8 +58,9 @@ export class WorkerChannel {
     process.on('SIGINT', ignore)
     process.on('SIGTERM', stop)
     const beat = setInterval(() => {
-      send({ t: 'beat', stats: this.#stats(server) })
-      this.#checkLimits()
+      const stats = workerStats(server, this.meter)
+      send({ t: 'beat', stats })
+      this.#checkLimits(stats.rss)
     }, this.settings.heartbeatMs)
     send({ t: 'ready' })
     return server.closed.then(async () => {
@@ -69,29 +70,17 @@ export class WorkerChannel {
       process.off('SIGINT', ignore)
       process.off('SIGTERM', stop)
       if (!process.connected) return
-      await new Promise<void>((resolve) => process.send?.({ t: 'beat', stats: this.#stats(server) }, () => resolve()))
+      await new Promise<void>((resolve) =>
+        process.send?.({ t: 'beat', stats: workerStats(server, this.meter) }, () => resolve()),
+      )
       if (process.connected) process.disconnect()
     })
   }
 
-  #stats(server: FastcgiServer): WorkerStats {
-    const { meter } = this
-    return {
-      pid: process.pid,
-      requests: meter.requests,
-      active: meter.active,
-      maxActive: meter.maxActive,
-      connections: server.stats.connections,
-      rss: process.memoryUsage.rss(),
-      oldest: meter.oldest(3),
-    }
-  }
-
   /** --max-rss (O-03), and requests past --request-timeout while the event loop runs (O-04; a blocked one: the manager). */
-  #checkLimits(): void {
+  #checkLimits(rss: number): void {
     const { settings, meter } = this
     meter.logSlowRunning()
-    const rss = process.memoryUsage.rss()
     if (settings.maxRssBytes > 0 && rss > settings.maxRssBytes) {
       this.retire('max-rss', `RSS ${mib(rss)} is over --max-rss ${mib(settings.maxRssBytes)}`)
     }
