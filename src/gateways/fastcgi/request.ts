@@ -9,6 +9,7 @@ import { TsgiError } from '../../errors.js'
 import { buildEnviron, contentLengthOf } from '../../protocol/cgi/environ.js'
 import { formatCgiHead } from '../../protocol/cgi/head.js'
 import { MAX_CONTENT_LENGTH, type RequestEvent, Role } from '../../protocol/fastcgi/index.js'
+import { type ErrorsRoute, errorsRoute } from './errors-route.js'
 import type { ResolvedOptions } from './options.js'
 
 /** What a request needs from its connection: the I/O, kept behind a narrow seam. */
@@ -36,13 +37,13 @@ const ROLE_NAMES: Record<number, FastcgiRole> = {
 const encoder = new TextEncoder()
 const EXTRAS_KEY = 'tsgi.fastcgi.connection_id'
 
-/** tsgi.errors for one request: STDERR records while it lives (spec §6.1), then the responder log. */
+/** tsgi.errors for one request: STDERR records while it lives (spec §6.1), then the responder log (F-34). */
 class StderrStream implements ErrorStream {
   constructor(readonly request: FastcgiRequest) {}
 
   write(message: string): void {
     const { host, id } = this.request
-    if (!host.stderr(id, encoder.encode(message))) host.options.log(message)
+    if (this.request.errorsToLog() || !host.stderr(id, encoder.encode(message))) host.options.log(message)
     else void host.flush()
   }
 }
@@ -64,6 +65,8 @@ export class FastcgiRequest implements ResponseSink {
   #started = false
   /** Cancelled because it left too much STDIN unread on a multiplexed connection. */
   overflowed = false
+  /** Where tsgi.errors goes for the web server in front (F-34). */
+  #errorsRoute: ErrorsRoute = 'records'
 
   constructor(
     readonly host: RequestHost,
@@ -99,6 +102,7 @@ export class FastcgiRequest implements ResponseSink {
       return Promise.resolve(this.#reject(err))
     }
     ;(environ as Record<string, unknown>)[EXTRAS_KEY] = this.host.connectionId
+    this.#errorsRoute = errorsRoute(environ.SERVER_SOFTWARE)
     const declared = this.input?.expected
     if (declared !== undefined && declared > options.maxBodyBytes) {
       const error = new TsgiError(
@@ -122,6 +126,11 @@ export class FastcgiRequest implements ResponseSink {
 
   get failed(): boolean {
     return this.#failed
+  }
+
+  /** tsgi.errors goes to the responder's log instead of STDERR records now (F-34). */
+  errorsToLog(): boolean {
+    return this.#errorsRoute === 'log' || (this.#errorsRoute === 'log-after-head' && this.#started)
   }
 
   // --- ResponseSink ---

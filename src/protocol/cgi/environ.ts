@@ -5,6 +5,7 @@ import type { Environ, ErrorStream, FastcgiRole, InputStream } from '../../app.j
 import { type RequestAbort, setSignal } from '../../core/abort.js'
 import { TOKEN } from '../../core/http.js'
 import { TsgiError } from '../../errors.js'
+import { pathBelowMount, serverNameOnly, unknownLength } from './repair.js'
 
 /** process.env-like record (CGI) or ordered name/value pairs that may repeat a name (FastCGI PARAMS). */
 export type CgiVars = Readonly<Record<string, string | undefined>> | ReadonlyArray<readonly [string, string]>
@@ -111,11 +112,11 @@ export function buildEnviron(vars: CgiVars, gateway: GatewayKeys): Environ {
 const TSGI_VERSION: readonly [number, number] = Object.freeze([1, 0] as const)
 
 /**
- * Parses CONTENT_LENGTH (RFC 3875 §4.1.2): undefined when absent or '' (nginx sends '' on GET),
- * else a non-negative safe integer. Anything but digits is ERR_CGI_BAD_CONTENT_LENGTH (status 400).
+ * Parses CONTENT_LENGTH (RFC 3875 §4.1.2): undefined when absent, '' (nginx sends '' on GET) or Caddy's
+ * "-1" (C-23), else a non-negative safe integer. Anything but digits is ERR_CGI_BAD_CONTENT_LENGTH (status 400).
  */
 export function contentLengthOf(value: string | undefined): number | undefined {
-  if (value === undefined || value === '') return undefined
+  if (value === undefined || value === '' || unknownLength(value)) return undefined
   const length = DIGITS.test(value) ? Number(value) : NaN
   if (!Number.isSafeInteger(length)) {
     throw new TsgiError('ERR_CGI_BAD_CONTENT_LENGTH', `cgi: bad CONTENT_LENGTH ${JSON.stringify(value)}`, {
@@ -217,6 +218,7 @@ function normalisePaths(env: Vars): void {
   let path = env.PATH_INFO ?? ''
   if (script === '/') script = ''
   if (script === '' && !path.startsWith('/')) path = `/${path}`
+  else path = pathBelowMount(script, path, env.REQUEST_URI) ?? path
   env.SCRIPT_NAME = script
   env.PATH_INFO = path
 }
@@ -224,16 +226,7 @@ function normalisePaths(env: Vars): void {
 // RFC 3875 §4.1.14 and §4.1.15 make SERVER_NAME and SERVER_PORT mandatory; when a server leaves them
 // out, use the Host header (RFC 9110 §7.2), then the scheme's default port.
 function serverFallbacks(env: Vars, scheme: 'http' | 'https'): void {
-  if (!env.SERVER_NAME) env.SERVER_NAME = hostName(env.HTTP_HOST ?? '') || env.SERVER_ADDR || 'localhost'
+  if (!env.SERVER_NAME) env.SERVER_NAME = serverNameOnly(env.HTTP_HOST ?? '') || env.SERVER_ADDR || 'localhost'
+  else env.SERVER_NAME = serverNameOnly(env.SERVER_NAME)
   if (!env.SERVER_PORT) env.SERVER_PORT = scheme === 'https' ? '443' : '80'
-}
-
-/** The host part of a Host header value: `[::1]:8080` gives `[::1]`, `example.org:80` gives `example.org`. */
-function hostName(host: string): string {
-  if (host.startsWith('[')) {
-    const end = host.indexOf(']')
-    return end === -1 ? '' : host.slice(0, end + 1)
-  }
-  const colon = host.indexOf(':')
-  return colon === -1 ? host : host.slice(0, colon)
 }

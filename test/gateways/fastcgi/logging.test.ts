@@ -91,3 +91,46 @@ describe('credentials never reach a log (S-17)', () => {
     expect(leaks(peer.bytes.toString('latin1'))).toEqual([])
   })
 })
+
+describe('tsgi.errors where the web server loses or breaks on STDERR records (F-34)', () => {
+  const as = (software: string, path: string, query = ''): Array<[string, string]> => [
+    ...vars(path, { query }),
+    ['SERVER_SOFTWARE', software],
+  ]
+  /** Sends one request, waits for its end; the record types in order and what the responder logged. */
+  async function exchange(pairs: Array<[string, string]>): Promise<{ types: number[]; log: string }> {
+    const before = server().logs.length
+    const peer = await RawPeer.open(server().address)
+    peer.send(request(1, pairs))
+    await peer.untilClosed()
+    return { types: peer.records.map((r) => r.type), log: server().logs.slice(before).join('') }
+  }
+  const stderrAfterStdout = (types: number[]): boolean =>
+    types.some((type, i) => type === T.Stderr && types.slice(0, i).includes(T.Stdout))
+
+  it('F-34: HAProxy: the error after the head goes to the responder log, no STDERR record follows STDOUT', async () => {
+    const { types, log } = await exchange(as('HAProxy 2.6.12-1+deb12u4', '/error-after'))
+    expect(types).toContain(T.Stdout)
+    expect(stderrAfterStdout(types)).toBe(false)
+    expect(log).toMatch(/secret-detail-/)
+  })
+
+  it('F-34: HAProxy: what the app writes before its response still travels as STDERR records', async () => {
+    const { types, log } = await exchange(as('HAProxy 2.6.12', '/stderr', 'line=early'))
+    expect(types.indexOf(T.Stderr)).toBeGreaterThanOrEqual(0)
+    expect(types.indexOf(T.Stderr)).toBeLessThan(types.indexOf(T.Stdout))
+    expect(log).not.toContain('early')
+  })
+
+  it('F-34: Caddy drops STDERR records: tsgi.errors goes to the responder log, no STDERR record is sent', async () => {
+    const { types, log } = await exchange(as('Caddy/2.6.2', '/stderr', 'line=for-caddy'))
+    expect(types).not.toContain(T.Stderr)
+    expect(log).toContain('for-caddy\n')
+  })
+
+  it('F-34: any other server (nginx) gets STDERR records after the head as before', async () => {
+    const { types, log } = await exchange(as('nginx/1.22.1', '/error-after'))
+    expect(stderrAfterStdout(types)).toBe(true)
+    expect(log).not.toMatch(/secret-detail-/)
+  })
+})

@@ -354,12 +354,12 @@ const ERROR_ROWS: ErrorRow[] = [
     message: 'cgi: invalid REQUEST_METHOD "GET /x"',
   },
   {
-    rule: 'CONTENT_LENGTH negative',
+    rule: 'CONTENT_LENGTH negative (but "-1", Caddy\'s unknown length: C-23)',
     rfc: '§4.1.2',
-    vars: { ...GET, CONTENT_LENGTH: '-1' },
+    vars: { ...GET, CONTENT_LENGTH: '-2' },
     code: 'ERR_CGI_BAD_CONTENT_LENGTH',
     status: 400,
-    message: 'cgi: bad CONTENT_LENGTH "-1"',
+    message: 'cgi: bad CONTENT_LENGTH "-2"',
   },
   {
     rule: 'CONTENT_LENGTH with a space',
