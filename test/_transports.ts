@@ -61,8 +61,8 @@ export interface Capabilities {
   // What a web server in front changes (test/integration/_http-transport.ts); absent: as the gateway itself does.
   /** environ CONTENT_LENGTH on a GET without a body: absent, or '0' (mod_fcgid and lighttpd send it). */
   getContentLength?: '0'
-  /** How two Cookie request lines arrive: joined with '; ' (tsgi's own join) or with ', ' (Apache, like any header). */
-  cookieJoin?: '; ' | ', '
+  /** How two Cookie request lines arrive: joined with '; ' (tsgi's own join), ', ' (Apache, Caddy) or ';' (h2o). */
+  cookieJoin?: '; ' | ', ' | ';'
   /** The server drops a request's `Proxy:` header itself (httpoxy, CVE-2016-5385): environ has no HTTP_PROXY. */
   dropsProxyHeader?: boolean
   /** The server drops the app's Content-Length from HEAD and streamed responses (Apache mod_cgid, mod_proxy_fcgi). */

@@ -3,6 +3,7 @@
 // stops the whole group (the server and every process it spawned) at the end.
 import { type ChildProcess, spawn } from 'node:child_process'
 import {
+  appendFileSync,
   chmodSync,
   chownSync,
   existsSync,
@@ -24,7 +25,8 @@ export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
 export const FIXTURES = join(ROOT, 'test/integration/fixtures')
 // The conformance app (test/fixtures/): the same app the in-process, CGI, dev-server and FastCGI suites serve.
 export const APP = join(ROOT, 'test/fixtures/conformance-app.ts')
-export const INSTALL_COMMAND = 'apt-get install -y apache2 libapache2-mod-fcgid nginx lighttpd libfcgi-bin spawn-fcgi'
+export const INSTALL_COMMAND =
+  'apt-get install -y apache2 libapache2-mod-fcgid nginx lighttpd caddy haproxy h2o libfcgi-bin spawn-fcgi'
 export const REQUIRE_SERVERS = process.env.TSGI_REQUIRE_SERVERS === '1'
 export const APACHE_MODULES = '/usr/lib/apache2/modules'
 
@@ -148,7 +150,7 @@ export class Proc {
     readonly name: string,
     command: string,
     args: string[],
-    options: { env?: Record<string, string>; cwd?: string; uid?: number; gid?: number } = {},
+    options: { env?: Record<string, string>; cwd?: string; uid?: number; gid?: number; logFile?: string } = {},
   ) {
     this.child = spawn(command, args, {
       env: options.env ?? CLEAN_ENV,
@@ -159,6 +161,7 @@ export class Proc {
     })
     const keep = (chunk: Buffer): void => {
       this.#output = (this.#output + chunk.toString('utf8')).slice(-20_000)
+      if (options.logFile !== undefined) appendFileSync(options.logFile, chunk)
     }
     this.child.stdout?.on('data', keep)
     this.child.stderr?.on('data', keep)
@@ -302,13 +305,20 @@ export function staleBuildWarning(): string | undefined {
  * user `tsgi` once listening, and a Unix socket is tsgi:www-data 0660 (the web servers' workers run as
  * www-data). Not as root: as the current user, with no options.
  */
-export function startResponder(name: string, listen: string, cwd: string, extra: string[] = []): Proc {
+/** `logFile`: also append the responder's own log (its stderr) there, for checks that read it. */
+export function startResponder(
+  name: string,
+  listen: string,
+  cwd: string,
+  extra: string[] = [],
+  logFile?: string,
+): Proc {
   const asRoot = serverUser() !== undefined
   if (asRoot) serviceUser()
   const owner = listen.startsWith('/') ? ['--socket-owner', 'tsgi:www-data', '--socket-mode', '0660'] : []
   const args = ['fastcgi', APP, '--listen', listen, ...(asRoot ? [...owner, '--user', 'tsgi'] : []), ...extra]
   // The command itself, as a user runs it: its shebang gives node the V8 flags.
-  return new Proc(name, join(ROOT, 'bin/tsgi.js'), args, { cwd })
+  return new Proc(name, join(ROOT, 'bin/tsgi.js'), args, logFile === undefined ? { cwd } : { cwd, logFile })
 }
 
 /** The service user the examples drop to; .ci/run creates it (useradd --system tsgi). */
@@ -319,6 +329,15 @@ export function serviceUser(): void {
       .some((line) => line.startsWith('tsgi:'))
   )
     throw new Error('integration: running as root needs a `tsgi` service user: useradd --system tsgi')
+}
+
+/** `promise`, or a rejection naming `what` after `ms`. */
+export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: nothing after ${ms} ms`)), ms)
+  })
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
 }
 
 /** The tail of a log file, for failure messages. */

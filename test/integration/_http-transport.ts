@@ -77,10 +77,10 @@ async function logGrowth(logs: string[], offsets: number[]): Promise<string> {
 
 /**
  * The app's tsgi.errors text out of a server's error log, each server's own framing taken off: Apache
- * mod_proxy_fcgi logs a STDERR record as `AH01071: Got error '...'` (escaped), mod_fcgid and lighttpd one
- * line each behind a prefix, nginx a record as `FastCGI sent in stderr: "..."` (its final newline cut),
- * and mod_cgid copies a script's stderr as is (so does a spawned responder's own log). The servers' own
- * timestamped messages are left out.
+ * mod_proxy_fcgi logs a STDERR record as `AH01071: Got error '...'` (escaped), mod_fcgid, lighttpd and h2o
+ * one line each behind a prefix (h2o: `[lib/handler/fastcgi.c] in request:PATH:`), nginx a record as
+ * `FastCGI sent in stderr: "..."` (its final newline cut), and mod_cgid, HAProxy and a responder's own log
+ * copy it as is. The servers' own timestamped messages are left out.
  */
 export function appStderr(log: string): string {
   let out = ''
@@ -89,7 +89,10 @@ export function appStderr(log: string): string {
   const rest = log.replace(nginx, '')
   for (const line of rest.split('\n')) {
     const proxy = / AH01071: Got error '(.*)'$/.exec(line)
-    const prefixed = / mod_fcgid: stderr: (.*)$/.exec(line) ?? /\) FastCGI-stderr:(.*)$/.exec(line)
+    const prefixed =
+      / mod_fcgid: stderr: (.*)$/.exec(line) ??
+      /\) FastCGI-stderr:(.*)$/.exec(line) ??
+      /^\[lib\/handler\/fastcgi\.c\] in request:.*?:(.*)$/.exec(line)
     if (proxy !== null) out += unescapeApache(proxy[1]!)
     else if (prefixed !== null) out += `${prefixed[1]}\n`
     else if (line !== '' && !/^(\[\w{3} \w{3} |\d{4}[-/]\d\d[-/]\d\d )/.test(line)) out += `${line}\n`

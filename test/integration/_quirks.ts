@@ -6,12 +6,20 @@ export function notesFor(expect: Expectations): string[] {
   const notes = [
     `GET CONTENT_LENGTH ${expect.getContentLength === null ? 'absent' : `"${expect.getContentLength}"`}`,
     `two Cookie lines → "${expect.cookie}"`,
-    `X-Under_score ${expect.underscore === 'dash' ? 'dropped' : '→ HTTP_X_UNDER_SCORE, joined with X-Under-Score'}`,
+    `X-Under_score ${underscoreNote(expect.underscore)}`,
     `local redirect ${{ internal: 'served internally', client: 'sent to the client as 302', 'passed through': 'reaches the client as 200 + Location, empty' }[expect.localRedirect]}`,
     `client gone: ${{ signal: 'tsgi.signal fires', 'runs to the end': 'app runs to the end', killed: 'SIGTERM kills the script, no tsgi.signal' }[expect.abort]}`,
   ]
   if (expect.reuse !== undefined) notes.push(`connections ${expect.reuse}`)
+  const chunked = expect.chunkedContentLength
+  if (typeof chunked === 'object' && chunked !== null)
+    notes.push(`chunked body held whole in one buffer: 3 MiB refused with 400, ${chunked.bufferOnly / 1024} KiB passes`)
   return notes
+}
+
+function underscoreNote(seen: Expectations['underscore']): string {
+  if (Array.isArray(seen)) return '→ HTTP_X_UNDER_SCORE, replacing X-Under-Score or replaced by it, at random'
+  return seen === 'dash' ? 'dropped' : '→ HTTP_X_UNDER_SCORE, joined with X-Under-Score'
 }
 
 export const QUIRKS: string[] = [
@@ -49,4 +57,24 @@ export const QUIRKS: string[] = [
   'nginx: `fastcgi_split_path_info` needs `(?s)` or a %0A in the path empties PATH_INFO (the CVE-2019-11043 shape). ' +
     'An empty `fastcgi_param HTTP_PROXY ""` removes the httpoxy header entirely.',
   'mod_fcgid gives the spawned responder only FcgidInitialEnv and PATH; lighttpd gives bin-path children its whole environment.',
+  'Caddy 2.6 streams a chunked request body with CONTENT_LENGTH "-1" (Go\'s "unknown"); tsgi reads it to the end ' +
+    '(C-23). Newer Caddy versions answer 411 to such a request unless `request_buffers` can hold the body.',
+  'Caddy 2.6 discards STDERR records and HAProxy 2.6 (before 2.6.14) aborts on a STDERR record that follows the ' +
+    "response's first STDOUT bytes, taking every site it serves down: tsgi sends tsgi.errors to the responder's " +
+    'own log instead, for Caddy always and for HAProxy once the response has begun (F-34).',
+  "Caddy passes the app's `Status:` line on to the client as a header and the `Proxy:` request header on as " +
+    'HTTP_PROXY; the example removes both (`header_down -Status`, `header_up -Proxy`). Caddy 2.6 dials the ' +
+    'responder for every request.',
+  'Caddy sends both `X-Under_score` and `X-Under-Score` as HTTP_X_UNDER_SCORE and one of them wins at random ' +
+    '(Go map order); an app must not trust a header whose name differs from another only by `_`/`-` behind Caddy.',
+  'Caddy and h2o end a response the app cut short after its first chunk cleanly: a client cannot tell that a ' +
+    'streamed body was incomplete.',
+  'HAProxy 2.6 holds a chunked request body whole in one buffer (`option http-buffer-request`) and answers 400 ' +
+    'to one larger than tune.bufsize (16 KiB); raising tune.bufsize past 64 KiB makes it write FastCGI records ' +
+    'longer than their 16-bit length field allows, and every large request fails.',
+  "HAProxy 2.6 sends SERVER_NAME as the Host header's `name:port`; tsgi keeps the name (C-24). It answers a path " +
+    'with %0A with its own 500, and reuses kept FastCGI connections between clients only with `http-reuse always`.',
+  'h2o 2.2 sends SCRIPT_NAME "" and the whole path as PATH_INFO; the example\'s `setenv: SCRIPT_NAME` names the ' +
+    'mount and tsgi takes it off PATH_INFO (C-25). h2o reads a request body whole before it sends it, joins ' +
+    'Cookie lines with ";" and passes `Proxy:` as HTTP_PROXY (harmless to tsgi, S-01).',
 ]

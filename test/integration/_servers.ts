@@ -1,8 +1,21 @@
 // Starts each web server from its example file: render the placeholders into the run dir, launch the
-// server in the foreground (apache2 -DFOREGROUND, nginx daemon off, lighttpd -D), wait for its port.
+// server in the foreground (apache2 -DFOREGROUND, nginx daemon off, lighttpd -D, caddy run, haproxy -db,
+// h2o), wait for its port.
 import { spawnSync } from 'node:child_process'
 import { join } from 'node:path'
-import { APACHE_MODULES, APP, findBinary, freePort, Proc, ROOT, render, waitForListen } from './_harness.js'
+import {
+  APACHE_MODULES,
+  APP,
+  CLEAN_ENV,
+  findBinary,
+  freePort,
+  Proc,
+  ROOT,
+  render,
+  serverDir,
+  serverUser,
+  waitForListen,
+} from './_harness.js'
 
 /** Values for the example files' placeholders that every server shares. */
 export interface Shared {
@@ -35,11 +48,11 @@ async function launch(
   binary: string,
   args: string[],
   logs: string[],
-  env?: Record<string, string>,
+  options: { env?: Record<string, string>; uid?: number; gid?: number } = {},
 ): Promise<Server> {
   const path = findBinary(binary)
   if (path === undefined) throw new Error(`integration: ${binary} is not installed`)
-  const proc = new Proc(name, path, args, env === undefined ? {} : { env })
+  const proc = new Proc(name, path, args, options)
   try {
     await waitForListen(port, proc, logs)
   } catch (err) {
@@ -62,7 +75,7 @@ export async function startApache(
     join(shared.RUNDIR, 'apache.conf'),
   )
   const logs = [join(shared.RUNDIR, 'apache-error.log')]
-  return launch('apache2', port, 'apache2', ['-DFOREGROUND', '-f', conf], logs, env)
+  return launch('apache2', port, 'apache2', ['-DFOREGROUND', '-f', conf], logs, env === undefined ? {} : { env })
 }
 
 export async function startNginx(shared: Shared, overrides: Overrides = {}): Promise<Server> {
@@ -87,18 +100,49 @@ export async function startLighttpd(shared: Shared, overrides: Overrides = {}): 
   return launch('lighttpd', port, 'lighttpd', ['-D', '-f', conf], logs)
 }
 
+/** Caddy has no user setting: run it as the web servers' user, as Debian's caddy.service runs it as `caddy`. */
+export async function startCaddy(shared: Shared): Promise<Server> {
+  const port = await freePort()
+  const conf = render(join(ROOT, 'examples/Caddyfile'), vars(shared, port, {}), join(shared.RUNDIR, 'Caddyfile'))
+  // Where Caddy keeps its autosaved config (caddy.service sets HOME=/var/lib/caddy for the same reason).
+  const home = serverDir(join(shared.RUNDIR, 'caddy-home'))
+  const args = ['run', '--config', conf, '--adapter', 'caddyfile']
+  const options = { env: { ...CLEAN_ENV, HOME: home }, ...serverUser() }
+  return launch('caddy', port, 'caddy', args, [join(shared.RUNDIR, 'caddy-error.log')], options)
+}
+
+/** HAProxy logs to stdout (the example's `log stdout`): a shell sends it to a file the checks can read. */
+export async function startHaproxy(shared: Shared): Promise<Server> {
+  const port = await freePort()
+  const conf = render(join(ROOT, 'examples/haproxy.cfg'), vars(shared, port, {}), join(shared.RUNDIR, 'haproxy.cfg'))
+  const log = join(shared.RUNDIR, 'haproxy.log')
+  const haproxy = findBinary('haproxy')
+  if (haproxy === undefined) throw new Error('integration: haproxy is not installed')
+  const args = ['-c', 'exec "$0" -db -f "$1" >> "$2" 2>&1', haproxy, conf, log]
+  return launch('haproxy', port, '/bin/sh', args, [log])
+}
+
+export async function startH2o(shared: Shared): Promise<Server> {
+  const port = await freePort()
+  const conf = render(join(ROOT, 'examples/h2o.conf'), vars(shared, port, {}), join(shared.RUNDIR, 'h2o.conf'))
+  return launch('h2o', port, 'h2o', ['-c', conf], [join(shared.RUNDIR, 'h2o-error.log')])
+}
+
 /** `name version` lines for the table, without build dates (the file must not change run to run). */
 export function serverVersions(): string[] {
   const out: string[] = [`Node.js ${process.version}`]
-  const probe = (binary: string, args: string[], pattern: RegExp): void => {
+  const probe = (binary: string, args: string[], pattern: RegExp, label = ''): void => {
     const path = findBinary(binary)
     if (path === undefined) return
     const run = spawnSync(path, args, { encoding: 'utf8' })
     const match = pattern.exec(`${run.stdout}${run.stderr}`) // nginx -v prints to stderr
-    if (match?.[1] !== undefined) out.push(match[1])
+    if (match?.[1] !== undefined) out.push(`${label}${match[1]}`)
   }
   probe('apache2', ['-v'], /Server version: (\S+)/)
   probe('nginx', ['-v'], /nginx version: (\S+)/)
   probe('lighttpd', ['-v'], /^(lighttpd\/\S+)/m)
+  probe('caddy', ['version'], /^v?(\d+\.\d+\.\d+)/m, 'Caddy/')
+  probe('haproxy', ['-v'], /^HAProxy version (\S+)/m, 'HAProxy/')
+  probe('h2o', ['--version'], /^h2o version (\S+)/m, 'h2o/')
   return out
 }

@@ -23,6 +23,7 @@ import {
   sleep,
   startResponder,
   waitForListen,
+  withTimeout,
 } from './_harness.js'
 import { client, get, type Sample } from './_http-load.js'
 
@@ -39,14 +40,6 @@ interface Responder {
   proc: Proc
   port: number
   pid: number
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: nothing after ${ms} ms`)), ms)
-  })
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
 }
 
 /** nginx's access log (examples/nginx-upstream.conf's `upstream` format), one object per request. */
