@@ -1,5 +1,5 @@
-// The result of `tsgi bench` as text: a header saying what ran where, one table row per mode (skipped
-// ones with their reason), what the columns mean, and the notes.
+// The result of `tsgi bench` as text: a header saying what ran where, one table row per mode and runtime
+// (skipped ones with their reason), what the columns mean, and the notes.
 import { formatUs } from './chart.js'
 import type { BenchResult, Row } from './types.js'
 
@@ -8,9 +8,11 @@ export interface Column {
   cell: (row: Row) => string
 }
 
-/** The table's columns, shared by the text and the HTML page. */
+/** The table's columns, shared by the text and the HTML page; the runtime ratios only when they apply. */
 export function columns(result: BenchResult): Column[] {
   const n = result.concurrency
+  const several = result.runtimes.length > 1
+  const http = result.rows.some((r) => r.vsHttpRps !== undefined)
   return [
     { title: 'mode', cell: (r) => r.name },
     { title: 'n c=1', cell: (r) => String(r.single!.requests) },
@@ -24,6 +26,8 @@ export function columns(result: BenchResult): Column[] {
     { title: 'peak RSS', cell: (r) => (r.peakMB === undefined ? '-' : `${r.peakMB.toFixed(0)} MB`) },
     { title: 'x fastest', cell: (r) => ratio(r.vsFastest) },
     { title: 'x bare', cell: (r) => ratio(r.vsBare) },
+    ...(several ? [{ title: `req/s x node`, cell: (r: Row) => ratio(r.vsNodeRps) }] : []),
+    ...(http ? [{ title: `req/s x http`, cell: (r: Row) => ratio(r.vsHttpRps) }] : []),
   ]
 }
 
@@ -49,18 +53,24 @@ export function formatTable(result: BenchResult): string {
 export function header(result: BenchResult): string {
   const s = result.system
   const what = `${result.rounds} round${result.rounds === 1 ? '' : 's'} of ${trimSeconds(result.durationMs)} windows at c=1 and c=${result.concurrency}`
-  const where = `${s.cores} cores (${s.cpu}), node ${s.node}, load ${s.load[0].toFixed(2)}`
+  const others = result.runtimes.filter((r) => r.name !== 'node').map((r) => `, ${r.name} ${r.version}`)
+  const where = `${s.cores} cores (${s.cpu}), node ${s.node}${others.join('')}, load ${s.load[0].toFixed(2)}`
   return `tsgi bench ${result.app} (GET ${result.path}): ${what}; ${where}`
 }
 
 /** What the columns mean, in one line each. */
 export function legend(result: BenchResult): string[] {
+  const n = result.concurrency
+  const several = result.runtimes.length > 1
+  const http = result.rows.some((r) => r.vsHttpRps !== undefined)
   return [
     'n c=1: requests timed one at a time; p50/p99 c=1: their latency, all rounds pooled; spread: lowest-highest round median',
     `req/s: requests answered per second with 1 and ${result.concurrency} connections (closed loop)`,
     'CPU/req: the server side per request (CGI: the script processes; resident: the worker; in-process: this process)',
-    'front CPU/req: the HTTP front, Apache or nginx itself; peak RSS: CGI per request (all its node processes),',
+    'front CPU/req: the HTTP front, Apache or nginx itself; peak RSS: CGI per request (all its processes),',
     '  resident per worker, in-process this process; x fastest: p50 over the fastest row; x bare: over bare cjs',
+    ...(several ? [`req/s x node: req/s at c=${n} over the same mode's on node (higher is more)`] : []),
+    ...(http ? [`req/s x http: req/s at c=${n} over the same runtime's own HTTP server answering the hello`] : []),
   ]
 }
 

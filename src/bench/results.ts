@@ -1,5 +1,6 @@
-// From what each mode measured to the rows of the result: pooled latency quantiles, throughput, CPU and
-// memory per request, and the ratios to the fastest row and to the bare CGI floor.
+// From what each row measured to the rows of the result: pooled latency quantiles, throughput, CPU and
+// memory per request, and the ratios: to the fastest row, to the bare CGI floor, to the same mode on Node and
+// to the runtime's own HTTP server.
 import type { GenResult } from './loadgen.js'
 import { pooledPoints, pooledQuantile, type SystemInfo, type Window } from './stats.js'
 import type { BenchOptions, BenchResult, Level, Measured, Row } from './types.js'
@@ -15,6 +16,7 @@ export function summarize(
   return {
     app: options.label,
     system,
+    runtimes: options.runtimes.map(({ name, version }) => ({ name, version })),
     concurrency: options.concurrency,
     durationMs: options.durationMs,
     rounds: options.rounds,
@@ -26,9 +28,10 @@ export function summarize(
 }
 
 function row(m: Measured, concurrency: number, isHello: boolean): Row {
-  const { mode, skip } = m.live
-  const name = mode.id === 'bare-cjs' && !isHello ? `${mode.name} (hello floor)` : mode.name
-  const base: Row = { id: mode.id, name, family: mode.family, what: mode.what }
+  const { mode, skip, runtime } = m.live
+  const floor = (mode.id === 'bare-cjs' || mode.id === 'http') && !isHello
+  const name = floor ? helloFloor(m.live.name) : m.live.name
+  const base: Row = { id: mode.id, runtime, name, family: mode.family, what: mode.what }
   if (skip !== undefined || m.single.length === 0) return { ...base, skipped: skip ?? 'not measured' }
   const perRequest = (ms: number | undefined): number | undefined =>
     ms === undefined || m.requests === 0 ? undefined : (ms * 1000) / m.requests
@@ -42,8 +45,14 @@ function row(m: Measured, concurrency: number, isHello: boolean): Row {
     ...(m.peakMB === undefined || !Number.isFinite(m.peakMB) ? {} : { peakMB: m.peakMB }),
     errors: [...m.single, ...m.loaded].reduce((sum, r) => sum + r.errors + r.stalled, 0),
     status: m.status,
+    ...(m.servedBy === undefined ? {} : { servedBy: m.servedBy }),
     sampleUs: pooledPoints(windows(m.single), 200),
   }
+}
+
+/** `bare cjs (hello floor)`, `http (bun, hello floor)`. */
+function helloFloor(name: string): string {
+  return name.endsWith(')') ? `${name.slice(0, -1)}, hello floor)` : `${name} (hello floor)`
 }
 
 function windows(results: GenResult[]): Window[] {
@@ -66,10 +75,17 @@ function level(concurrency: number, results: GenResult[]): Level {
 function ratios(rows: Row[]): void {
   const measured = rows.filter((r) => r.single !== undefined)
   const fastest = Math.min(...measured.map((r) => r.single!.p50Us))
-  const bare = rows.find((r) => r.id === 'bare-cjs')?.single?.p50Us
+  const find = (id: Row['id'], runtime: Row['runtime']) => measured.find((r) => r.id === id && r.runtime === runtime)
+  const bare = find('bare-cjs', 'node')?.single?.p50Us
+  const several = new Set(rows.map((r) => r.runtime)).size > 1
   for (const r of measured) {
     r.vsFastest = r.single!.p50Us / fastest
     if (r.family === 'cgi' && bare !== undefined) r.vsBare = r.single!.p50Us / bare
+    const onNode = find(r.id, 'node')?.loaded?.rps
+    const sameMode = rows.some((o) => o.id === r.id && o.runtime !== r.runtime)
+    if (several && sameMode && onNode !== undefined) r.vsNodeRps = r.loaded!.rps / onNode
+    const http = find('http', r.runtime)?.loaded?.rps
+    if (r.family === 'resident' && http !== undefined) r.vsHttpRps = r.loaded!.rps / http
   }
 }
 
@@ -78,6 +94,7 @@ function notes(options: BenchOptions, rows: Row[]): string[] {
   const bare = rows.find((r) => r.id === 'bare-cjs')
   if (bare?.single !== undefined && !options.isHello)
     out.push('bare cjs prints the hello example bytes: a floor for the hello, not for this app')
+  out.push(...runtimeNotes(options, rows))
   const cached = rows.find((r) => r.id === 'cgi-cached')
   if (cached?.vsBare !== undefined && options.isHello)
     out.push(
@@ -99,5 +116,18 @@ function notes(options: BenchOptions, rows: Row[]): string[] {
     )
   const failed = rows.filter((r) => (r.errors ?? 0) > 0)
   for (const r of failed) out.push(`${r.name}: ${r.errors} failed requests`)
+  return out
+}
+
+/** The Bun CGI target (issue 13), and any row another runtime answered than the one it was meant for. */
+function runtimeNotes(options: BenchOptions, rows: Row[]): string[] {
+  const out: string[] = []
+  const bun = rows.find((r) => r.id === 'cgi-build' && r.runtime === 'bun')
+  if (bun?.vsBare !== undefined && options.isHello) {
+    const met = bun.vsBare <= 0.75 ? '' : ': NOT met'
+    out.push(`${bun.name} / bare cjs on node: ${bun.vsBare.toFixed(2)}x (target <= 0.75x)${met}`)
+  }
+  for (const r of rows.filter((r) => r.servedBy !== undefined && r.servedBy !== r.runtime))
+    out.push(`${r.name} was answered by ${r.servedBy}, not ${r.runtime}`)
   return out
 }

@@ -1,6 +1,6 @@
-// What a CGI script's processes report about themselves at exit, through a preload in NODE_OPTIONS: their
-// peak RSS (the script run twice outside the timed windows) and, where the web server's accounting
-// loses it (mod_cgid ignores SIGCHLD), their CPU time.
+// What a CGI script's processes report about themselves at exit, through a preload (NODE_OPTIONS, which
+// Deno reads too; BUN_OPTIONS on Bun): their peak RSS and runtime (the script run twice outside the timed
+// windows) and, where the web server's accounting loses it (mod_cgid ignores SIGCHLD), their CPU time.
 import { spawn } from 'node:child_process'
 import {
   chmodSync,
@@ -18,7 +18,9 @@ import { join } from 'node:path'
 const PRELOAD = `'use strict'
 process.on('exit', () => {
   try {
-    const line = process.pid + ' ' + process.resourceUsage().maxRSS + '\\n'
+    const v = process.versions
+    const runtime = v.bun ? 'bun' : v.deno ? 'deno' : 'node'
+    const line = process.pid + ' ' + process.resourceUsage().maxRSS + ' ' + runtime + '\\n'
     require('node:fs').appendFileSync(process.env.TSGI_BENCH_RSS_FILE, line)
   } catch {}
 })
@@ -43,27 +45,27 @@ export function cgiVars(scriptName: string, pathInfo: string, query: string): Re
 }
 
 /**
- * The most MB a request of `script` held at its peak (all its Node processes) over `runs` runs, with `path`
- * as PATH and nothing else but the CGI variables, as the front runs it.
+ * The most MB a request of `script` held at its peak (all its processes) over `runs` runs, with `path` as
+ * PATH and nothing else but the CGI variables, as the front runs it; and the runtimes its processes ran on.
  */
 export async function scriptPeakMB(dir: string, script: string, vars: Record<string, string>, path: string, runs = 2) {
   const preload = join(dir, 'rss-preload.cjs')
   if (!existsSync(preload)) writeFileSync(preload, PRELOAD)
   const totals: number[] = []
+  const runtimes = new Set<string>()
   for (let run = 0; run < runs; run++) {
     const file = join(dir, `rss-${run}.txt`)
     rmSync(file, { force: true })
-    const env = { PATH: path, ...vars, NODE_OPTIONS: `--require "${preload}"`, TSGI_BENCH_RSS_FILE: file }
-    await runOnce(script, env)
-    const kb = existsSync(file)
-      ? readFileSync(file, 'latin1')
-          .trim()
-          .split('\n')
-          .map((line) => Number(line.split(' ')[1]))
-      : []
+    // BUN_OPTIONS takes no quotes: a path with a space leaves Bun's scripts unmeasured.
+    const bun = /\s/.test(preload) ? {} : { BUN_OPTIONS: `--preload ${preload}` }
+    const options = { NODE_OPTIONS: `--require "${preload}"`, ...bun }
+    await runOnce(script, { PATH: path, ...vars, ...options, TSGI_BENCH_RSS_FILE: file })
+    const lines = existsSync(file) ? readFileSync(file, 'latin1').trim().split('\n') : []
+    const kb = lines.map((line) => Number(line.split(' ')[1]))
+    for (const line of lines) runtimes.add(line.split(' ')[2] ?? '?')
     if (kb.length > 0) totals.push((kb.reduce((a, b) => a + b, 0) * 1024) / 1e6)
   }
-  return totals.length === 0 ? Number.NaN : Math.max(...totals)
+  return { mb: totals.length === 0 ? Number.NaN : Math.max(...totals), runtimes: [...runtimes] }
 }
 
 function runOnce(script: string, env: NodeJS.ProcessEnv): Promise<void> {

@@ -1,12 +1,17 @@
-// `tsgi bench`: sets the modes up, probes and warms each one, measures peak RSS outside the timed windows,
-// then runs rounds over the modes in a new order each time, one window at c=1 and one at c=N per mode.
+// `tsgi bench`: sets the rows up (each mode on each runtime), probes and warms each one, measures peak RSS
+// outside the timed windows, then runs rounds over the rows in a new order each time, one window at c=1 and
+// one at c=N per row.
+import { readlinkSync } from 'node:fs'
 import { type Generator, startGenerator } from './generator.js'
 import { inProcessWindow } from './inprocess.js'
+import type { Live } from './live.js'
 import type { GenConfig, GenResult } from './loadgen.js'
+import { rowSpecs } from './modes.js'
 import { probe } from './probe.js'
 import { summarize } from './results.js'
 import { cgiVars, scriptPeakMB } from './rss.js'
-import { type Live, peakSince, type Setup, setUp } from './setup.js'
+import { runtimeOfBinary } from './runtimes.js'
+import { peakSince, type Setup, setUp } from './setup.js'
 import { shuffle, systemInfo } from './stats.js'
 import type { BenchOptions, BenchResult, Measured } from './types.js'
 
@@ -16,7 +21,11 @@ const STALL_MS = 20_000
 
 export async function runBench(options: BenchOptions): Promise<BenchResult> {
   const began = performance.now()
-  const setup = await setUp(options.modes, options.app)
+  const specs = rowSpecs(
+    options.modes,
+    options.runtimes.map((r) => r.name),
+  )
+  const setup = await setUp(specs, options.app, options.runtimes)
   const generator = startGenerator()
   try {
     const measured = await measure(options, setup, generator)
@@ -40,7 +49,7 @@ async function measure(options: BenchOptions, setup: Setup, generator: Generator
   for (let round = 1; round <= options.rounds; round++) {
     for (const m of shuffle([...results.values()])) {
       for (const conns of [1, options.concurrency]) {
-        progress.step(`round ${round}/${options.rounds}: ${m.live.mode.name} c=${conns}`)
+        progress.step(`round ${round}/${options.rounds}: ${m.live.name} c=${conns}`)
         record(m, conns === 1, await window(options, m.live, generator, conns))
       }
     }
@@ -75,15 +84,26 @@ function counter(options: BenchOptions, total: number): Counter {
 
 /** Warm-up and, for CGI rows, peak RSS; undefined (and the row skipped) when it does not answer. */
 async function prepareRow(options: BenchOptions, l: Live, setup: Setup, generator: Generator, progress: Counter) {
-  progress.step(`warming up ${l.mode.name}`)
+  progress.step(`warming up ${l.name}`)
   const status = await warmUp(options, l, generator)
   if (typeof status !== 'string') {
     l.skip = status.skip
     progress.skip(1 + 2 * options.rounds)
     return undefined
   }
-  progress.step(`peak RSS of ${l.mode.name}`)
-  return { ...emptyMeasure(l), status, ...(await peakOf(options, l, setup)) }
+  progress.step(`peak RSS of ${l.name}`)
+  const peak = await peakOf(options, l, setup)
+  const servedBy = l.worker === undefined ? peak.servedBy : exeOf(l.worker, options)
+  return { ...emptyMeasure(l), status, peakMB: peak.peakMB, ...(servedBy === undefined ? {} : { servedBy }) }
+}
+
+/** The runtime a process runs, from its binary. */
+function exeOf(pid: number, options: BenchOptions): string | undefined {
+  try {
+    return runtimeOfBinary(readlinkSync(`/proc/${pid}/exe`), options.runtimes)
+  } catch {
+    return undefined
+  }
 }
 
 function emptyMeasure(live: Live): Measured {
@@ -112,11 +132,13 @@ async function warmUp(options: BenchOptions, l: Live, generator: Generator): Pro
   return answer.status
 }
 
-async function peakOf(options: BenchOptions, l: Live, setup: Setup): Promise<{ peakMB?: number }> {
+/** CGI rows: the script's peak RSS and the runtimes its processes reported. */
+async function peakOf(options: BenchOptions, l: Live, setup: Setup): Promise<{ peakMB?: number; servedBy?: string }> {
   if (l.script === undefined) return {}
   const [pathInfo = '', query = ''] = options.path.split('?')
   const vars = cgiVars(l.mount, pathInfo, query)
-  return { peakMB: await scriptPeakMB(setup.dir, l.script, vars, setup.path) }
+  const { mb, runtimes } = await scriptPeakMB(setup.dir, l.script, vars, setup.path)
+  return { peakMB: mb, ...(runtimes.length === 0 ? {} : { servedBy: runtimes.join('+') }) }
 }
 
 async function window(options: BenchOptions, l: Live, generator: Generator, conns: number, ms = options.durationMs) {

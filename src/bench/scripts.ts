@@ -5,9 +5,10 @@ import { createRequire } from 'node:module'
 import { basename, dirname, join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import type { Shape } from '../bridges/shape.js'
-import { buildCgiScript } from '../build/cgi-script.js'
+import { buildCgiScript, INTERPRETER } from '../build/cgi-script.js'
 import { findEsbuild } from '../build/esbuild.js'
 import { isTsgiError } from '../errors.js'
+import type { RuntimeName } from './runtimes.js'
 import { packageRoot, sourceModule } from './where.js'
 
 export interface AppSpec {
@@ -21,14 +22,20 @@ export interface AppSpec {
 /** A script ready in cgi-bin, or the reason it could not be made. */
 export type Made = { script: string } | { skip: string }
 
-/** The bytes examples/hello.ts answers with, printed by a script that loads nothing. */
-export const BARE_HELLO = `#!/usr/bin/env node
-'use strict'
+/** The bytes examples/hello.ts answers with, printed by a script that loads nothing (and runs on all three). */
+export const BARE_HELLO = `'use strict'
 process.stdout.write('Status: 200 OK\\r\\nContent-Type: text/plain\\r\\nContent-Length: 13\\r\\n\\r\\nHello world!\\n')
 `
 
-export function writeBare(cgiBin: string): Made {
-  return { script: executable(join(cgiBin, 'bare'), BARE_HELLO) }
+/** A script's name in cgi-bin: `build` for Node, `build-bun` on Bun. */
+export function scriptName(name: string, runtime: RuntimeName): string {
+  return runtime === 'node' ? name : `${name}-${runtime}`
+}
+
+/** The bare floor on `runtime`, with the shebang `tsgi build --runtime` gives. */
+export function writeBare(cgiBin: string, runtime: RuntimeName = 'node'): Made {
+  const shebang = runtime === 'node' ? '#!/usr/bin/env node' : INTERPRETER[runtime]
+  return { script: executable(join(cgiBin, scriptName('bare', runtime)), `${shebang}\n${BARE_HELLO}`) }
 }
 
 /** `#!/bin/sh` exec'ing the tsx command on a runner that imports the app and tsgi's CGI runner. */
@@ -86,13 +93,14 @@ export function writeCached(cgiBin: string, bin: string, app: AppSpec): Made {
   return { script: executable(join(cgiBin, 'cached.ts'), text) }
 }
 
-/** `tsgi build APP --out cgi-bin/build`. */
-export async function writeBuild(cgiBin: string, app: AppSpec): Promise<Made> {
-  const out = join(cgiBin, 'build')
+/** `tsgi build APP --out cgi-bin/build --runtime RUNTIME`. */
+export async function writeBuild(cgiBin: string, app: AppSpec, runtime: RuntimeName = 'node'): Promise<Made> {
+  const out = join(cgiBin, scriptName('build', runtime))
   try {
     await buildCgiScript({
       app: app.path,
       out,
+      runtime,
       exportName: app.exportName,
       ...(app.shape === undefined ? {} : { shape: app.shape }),
       mount: { stripScriptName: app.stripScriptName },

@@ -1,35 +1,18 @@
 // Everything the rows need, made or started once per run in a temp dir: the CGI scripts, the front, the
-// responders, the dev server, Apache and nginx. A row that cannot run gets the reason instead.
-import { chmodSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+// responders, the dev servers, the runtimes' own HTTP servers, Apache and nginx, each on the runtimes its
+// rows ask for. A row that cannot run gets the reason instead.
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { GenResult } from './loadgen.js'
-import { FRONT_SCRIPTS, type Mode, type ModeId, modeOf } from './modes.js'
-import { childPids, peakKb, processTree, resetPeak } from './proc-stats.js'
+import { type Apache, type Attempt, fastcgi, frontCgi, type Live, resident, webCgi, webFastcgi } from './live.js'
+import { FRONT_SCRIPTS, type ModeId, type RowSpec } from './modes.js'
+import { peakKb, resetPeak } from './proc-stats.js'
 import { killAll, type Started, stop } from './procs.js'
 import { cpuLogReader, cpuPreload } from './rss.js'
+import type { Runtime, RuntimeName } from './runtimes.js'
 import { type AppSpec, type Made, writeBare, writeBuild, writeCached, writeEsm, writeTsx } from './scripts.js'
-import { childPath, type Responder, type Running, startDevServer, startFront, startResponder } from './servers.js'
-import { apacheMissing, nginxMissing, startApache, startNginx, type WebServer } from './webservers.js'
-
-export interface Live {
-  mode: Mode
-  skip?: string
-  /** Where its HTTP requests go (absent for in-process), and the path that reaches the app's root. */
-  port?: number
-  mount: string
-  /** Processes whose CPU the generator reads at the window edges: own (utime+stime) and reaped children's. */
-  pids: number[]
-  reaped: number[]
-  /** CGI rows: requests still running when a window ends are dropped; true once their processes are gone. */
-  settled?: () => boolean
-  /** The server's and the front's CPU (ms) of one window. */
-  split: (r: GenResult) => { server: number; front?: number }
-  /** Resident rows: the worker whose peak RSS counts. */
-  worker?: number
-  /** CGI rows: the script whose per-request peak RSS counts. */
-  script?: string
-}
+import { childPath, startDevServer, startFront, startHttp, startResponder, suffix } from './servers.js'
+import { apacheMissing, nginxMissing, startApache, startNginx } from './webservers.js'
 
 export interface Setup {
   dir: string
@@ -39,10 +22,11 @@ export interface Setup {
   close(): Promise<void>
 }
 
-const sum = (values: number[]): number => values.reduce((a, b) => a + b, 0)
+type Track = <T extends { proc: Started }>(server: T) => T
+type Dirs = Record<'cgiBin' | 'lib' | 'bin', string>
 
-/** Makes the scripts and starts the servers the chosen modes need; close() stops them and removes the dir. */
-export async function setUp(modes: ModeId[], app: AppSpec): Promise<Setup> {
+/** Makes the scripts and starts the servers the rows need; close() stops them and removes the dir. */
+export async function setUp(specs: RowSpec[], app: AppSpec, runtimes: Runtime[]): Promise<Setup> {
   const dir = mkdtempSync(join(tmpdir(), 'tsgi-bench-'))
   chmodSync(dir, 0o755) // the web server's user runs the scripts in it
   const procs: Started[] = []
@@ -52,41 +36,66 @@ export async function setUp(modes: ModeId[], app: AppSpec): Promise<Setup> {
     rmSync(dir, { recursive: true, force: true })
   }
   try {
-    const live = await prepare(modes, app, dir, procs)
-    return { dir, live, path: childPath(join(dir, 'bin')), close }
+    const [cgiBin, lib, bin] = ['cgi-bin', 'lib', 'bin'].map((name) => folder(dir, name)) as [string, string, string]
+    // `#!/usr/bin/env bun` finds the runtime found for the run: `bin` leads the scripts' PATH.
+    for (const r of runtimes) if (r.name !== 'node') symlinkSync(r.binary, join(bin, r.name))
+    const track: Track = (server) => {
+      procs.push(server.proc)
+      return server
+    }
+    const live = await prepare(specs, app, runtimes, { dir, dirs: { cgiBin, lib, bin }, track })
+    return { dir, live, path: childPath(bin), close }
   } catch (error) {
     await close()
     throw error
   }
 }
 
-async function prepare(modes: ModeId[], app: AppSpec, dir: string, procs: Started[]): Promise<Live[]> {
-  const [cgiBin, lib, bin] = ['cgi-bin', 'lib', 'bin'].map((name) => folder(dir, name)) as [string, string, string]
-  const track = <T extends { proc: Started }>(server: T): T => {
-    procs.push(server.proc)
-    return server
+interface At {
+  dir: string
+  dirs: Dirs
+  track: Track
+}
+
+async function prepare(specs: RowSpec[], app: AppSpec, runtimes: Runtime[], at: At): Promise<Live[]> {
+  const { dir, track } = at
+  const on = (id: ModeId): Runtime[] =>
+    runtimes.filter((r) => specs.some((s) => s.mode.id === id && s.runtime === r.name))
+  const each = async <T>(id: ModeId, begin: (r: Runtime) => Promise<T>): Promise<Map<RuntimeName, Attempt<T>>> => {
+    const list = on(id)
+    const started = await Promise.all(list.map((r) => attempt(begin(r))))
+    return new Map(list.map((r, i) => [r.name, started[i]!]))
   }
-  const want = (id: ModeId): boolean => modes.includes(id)
-  const frontNeeded = modes.some((id) => FRONT_SCRIPTS[id] !== undefined) || want('fastcgi')
-  const socket = want('fastcgi') ? join(dir, 'fastcgi.sock') : undefined
-  const [scripts, responder, front, dev, nginx] = await Promise.all([
-    makeScripts(modes, app, { cgiBin, lib, bin }),
-    want('fastcgi') ? attempt(startResponder(dir, app, 'fastcgi').then(track)) : undefined,
-    frontNeeded ? attempt(startFront(dir, cgiBin, socket, bin).then(track)) : undefined,
-    want('dev-server') ? attempt(startDevServer(dir, app).then(track)) : undefined,
-    want('nginx-fastcgi') ? nginxFor(dir, app, track) : undefined,
+  const sockets = on('fastcgi').map((r): [string, string] => [
+    prefix(r.name),
+    join(dir, `fastcgi${suffix(r.name)}.sock`),
   ])
-  const apache = want('apache-cgid') ? await apacheFor(dir, cgiBin, scripts.get('cgi-build'), track) : undefined
-  return modes.map((id) => {
-    const mode = modeOf(id)
-    const none: Live = { mode, mount: '', pids: [], reaped: [], split: () => ({ server: NaN }) }
-    if (id === 'in-process') return { ...none, split: (r) => ({ server: r.genCpuMs }), worker: process.pid }
-    if (id === 'dev-server') return devServer(none, dev!)
-    if (id === 'fastcgi') return fastcgi(none, front!, responder!)
-    if (id === 'apache-cgid') return webCgi(none, apache!, scripts.get('cgi-build'))
-    if (id === 'nginx-fastcgi') return webFastcgi(none, nginx!)
-    return frontCgi(none, front!, scripts.get(id)!)
+  const frontNeeded = specs.some((s) => FRONT_SCRIPTS[s.mode.id] !== undefined) || sockets.length > 0
+  const [scripts, responders, front, devs, https, nginx] = await Promise.all([
+    makeScripts(specs, app, at.dirs),
+    each('fastcgi', (r) => startResponder(dir, app, `fastcgi${suffix(r.name)}`, r).then(track)),
+    frontNeeded ? attempt(startFront(dir, at.dirs.cgiBin, sockets, at.dirs.bin).then(track)) : undefined,
+    each('dev-server', (r) => startDevServer(dir, app, r).then(track)),
+    each('http', (r) => startHttp(dir, r).then(track)),
+    each('nginx-fastcgi', (r) => nginxFor(dir, app, track, r)),
+  ])
+  const wantApache = on('apache-cgid').length > 0
+  const apache = wantApache ? await apacheFor(dir, at.dirs.cgiBin, scripts.get('cgi-build@node'), track) : undefined
+  return specs.map(({ mode, runtime, name }) => {
+    const none: Live = { mode, name, runtime, mount: '', pids: [], reaped: [], split: () => ({ server: NaN }) }
+    if (mode.id === 'in-process') return { ...none, split: (r) => ({ server: r.genCpuMs }), worker: process.pid }
+    if (mode.id === 'dev-server') return resident(none, devs.get(runtime)!, 'tsgi serve')
+    if (mode.id === 'http') return resident(none, https.get(runtime)!, `the ${runtime} HTTP server`)
+    if (mode.id === 'fastcgi') return fastcgi(none, front!, responders.get(runtime)!, prefix(runtime))
+    if (mode.id === 'apache-cgid') return webCgi(none, apache!, scripts.get('cgi-build@node'))
+    if (mode.id === 'nginx-fastcgi') return webFastcgi(none, nginx.get(runtime)!)
+    return frontCgi(none, front!, scripts.get(`${mode.id}@${runtime}`))
   })
+}
+
+/** Where the front mounts a runtime's responder: /fcgi for Node's, /fcgi-bun for Bun's. */
+function prefix(runtime: RuntimeName): string {
+  return `/fcgi${suffix(runtime)}`
 }
 
 function folder(dir: string, name: string): string {
@@ -96,18 +105,21 @@ function folder(dir: string, name: string): string {
   return path
 }
 
-async function makeScripts(modes: ModeId[], app: AppSpec, at: Record<'cgiBin' | 'lib' | 'bin', string>) {
-  const made = new Map<ModeId, Made>()
-  const wanted = (id: ModeId): boolean => modes.includes(id) || (id === 'cgi-build' && modes.includes('apache-cgid'))
-  if (wanted('cgi-tsx')) made.set('cgi-tsx', writeTsx(at.cgiBin, at.lib, app))
-  if (wanted('cgi-esm')) made.set('cgi-esm', await writeEsm(at.cgiBin, at.lib, app))
-  if (wanted('cgi-build')) made.set('cgi-build', await writeBuild(at.cgiBin, app))
-  if (wanted('cgi-cached')) made.set('cgi-cached', writeCached(at.cgiBin, at.bin, app))
-  if (wanted('bare-cjs')) made.set('bare-cjs', writeBare(at.cgiBin))
+/** The CGI scripts by `mode@runtime`. */
+async function makeScripts(specs: RowSpec[], app: AppSpec, at: Dirs): Promise<Map<string, Made>> {
+  const made = new Map<string, Made>()
+  const keys = new Set(specs.map((s) => `${s.mode.id}@${s.runtime}`))
+  if (keys.has('apache-cgid@node')) keys.add('cgi-build@node')
+  for (const key of keys) {
+    const [id, runtime] = key.split('@') as [ModeId, RuntimeName]
+    if (id === 'cgi-tsx') made.set(key, writeTsx(at.cgiBin, at.lib, app))
+    if (id === 'cgi-esm') made.set(key, await writeEsm(at.cgiBin, at.lib, app))
+    if (id === 'cgi-build') made.set(key, await writeBuild(at.cgiBin, app, runtime))
+    if (id === 'cgi-cached') made.set(key, writeCached(at.cgiBin, at.bin, app))
+    if (id === 'bare-cjs') made.set(key, writeBare(at.cgiBin, runtime))
+  }
   return made
 }
-
-type Attempt<T> = T | { skip: string }
 
 async function attempt<T>(starting: Promise<T>): Promise<Attempt<T>> {
   try {
@@ -117,12 +129,7 @@ async function attempt<T>(starting: Promise<T>): Promise<Attempt<T>> {
   }
 }
 
-async function apacheFor(
-  dir: string,
-  cgiBin: string,
-  build: Made | undefined,
-  track: <T extends { proc: Started }>(s: T) => T,
-) {
+async function apacheFor(dir: string, cgiBin: string, build: Made | undefined, track: Track): Promise<Attempt<Apache>> {
   const missing = apacheMissing()
   if (missing !== undefined) return { skip: missing }
   if (build === undefined || 'skip' in build) return { skip: `no cgi build script: ${build?.skip ?? '?'}` }
@@ -131,84 +138,14 @@ async function apacheFor(
   return 'skip' in apache ? apache : { ...apache, scripts: cpuLogReader(cpu.log) }
 }
 
-async function nginxFor(dir: string, app: AppSpec, track: <T extends { proc: Started }>(s: T) => T) {
+/** A responder on `runtime` behind an nginx of its own, in a folder of its own. */
+async function nginxFor(dir: string, app: AppSpec, track: Track, runtime: Runtime) {
   const missing = nginxMissing()
   if (missing !== undefined) return { skip: missing }
-  const responder = await attempt(startResponder(dir, app, 'nginx').then(track))
+  const responder = await attempt(startResponder(dir, app, `nginx${suffix(runtime.name)}`, runtime).then(track))
   if ('skip' in responder) return responder
-  const nginx = await attempt(startNginx(dir, responder.socket).then(track))
+  const nginx = await attempt(startNginx(folder(dir, `nginx${suffix(runtime.name)}`), responder.socket).then(track))
   return 'skip' in nginx ? nginx : { nginx, responder }
-}
-
-function frontCgi(none: Live, front: Attempt<Running>, made: Made): Live {
-  if ('skip' in made) return { ...none, skip: made.skip }
-  if ('skip' in front) return { ...none, skip: `the front did not start: ${front.skip}` }
-  const name = made.script.split('/').pop()!
-  // Children the front has between requests (tsx's esbuild service, from the sources) are not scripts.
-  const resident = new Set(childPids(front.pid))
-  return {
-    ...none,
-    port: front.port,
-    mount: `/cgi-bin/${name}`,
-    pids: [front.pid],
-    reaped: [front.pid],
-    split: (r) => ({ server: r.reapedCpuMs[front.pid]!, front: r.pidCpuMs[front.pid] }),
-    settled: () => childPids(front.pid).every((pid) => resident.has(pid)),
-    script: made.script,
-  }
-}
-
-function fastcgi(none: Live, front: Attempt<Running>, responder: Attempt<Responder>): Live {
-  if ('skip' in responder) return { ...none, skip: `the responder did not start: ${responder.skip}` }
-  if ('skip' in front) return { ...none, skip: `the front did not start: ${front.skip}` }
-  return {
-    ...none,
-    port: front.port,
-    mount: '/fcgi',
-    pids: [responder.pid, front.pid],
-    split: (r) => ({ server: r.pidCpuMs[responder.pid]!, front: r.pidCpuMs[front.pid] }),
-    worker: responder.pid,
-  }
-}
-
-function devServer(none: Live, dev: Attempt<Running>): Live {
-  if ('skip' in dev) return { ...none, skip: `tsgi serve did not start: ${dev.skip}` }
-  return { ...none, port: dev.port, pids: [dev.pid], split: (r) => ({ server: r.pidCpuMs[dev.pid]! }), worker: dev.pid }
-}
-
-type Apache = WebServer & { scripts: () => { runs: number; ms: number } }
-
-/** Apache's own CPU from /proc; the scripts' from what each wrote at exit, averaged over the window's runs. */
-function webCgi(none: Live, apache: Attempt<Apache>, build: Made | undefined): Live {
-  if ('skip' in apache) return { ...none, skip: apache.skip }
-  const own = apache.own
-  const front = (r: GenResult): number => sum(own.map((pid) => r.pidCpuMs[pid] ?? 0))
-  const scripts = (r: GenResult): number => {
-    const { runs, ms } = apache.scripts()
-    return runs === 0 ? Number.NaN : (ms / runs) * r.requests
-  }
-  return {
-    ...none,
-    port: apache.port,
-    mount: '/cgi-bin/build',
-    pids: own,
-    split: (r) => ({ server: scripts(r), front: front(r) }),
-    settled: () => processTree(apache.proc.pid).length <= own.length,
-    ...(build !== undefined && 'script' in build ? { script: build.script } : {}),
-  }
-}
-
-function webFastcgi(none: Live, both: Attempt<{ nginx: WebServer; responder: Responder }>): Live {
-  if ('skip' in both) return { ...none, skip: both.skip }
-  const { nginx, responder } = both
-  return {
-    ...none,
-    port: nginx.port,
-    mount: '/fcgi',
-    pids: [responder.pid, ...nginx.own],
-    split: (r) => ({ server: r.pidCpuMs[responder.pid]!, front: sum(nginx.own.map((pid) => r.pidCpuMs[pid] ?? 0)) }),
-    worker: responder.pid,
-  }
 }
 
 /** Peak RSS of a process since the last call for it (VmHWM reset), in MB; undefined when unreadable. */

@@ -1,10 +1,12 @@
-// What a `tsgi bench` run measures and returns: its options, one Row per mode, and the run's context.
+// What a `tsgi bench` run measures and returns: its options, one Row per mode and runtime, and the run's
+// context.
 import type { App } from '../app.js'
 import type { Family } from './chart.js'
+import type { Live } from './live.js'
 import type { GenResult } from './loadgen.js'
 import type { ModeId } from './modes.js'
+import type { Runtime, RuntimeName } from './runtimes.js'
 import type { AppSpec } from './scripts.js'
-import type { Live } from './setup.js'
 import type { SystemInfo } from './stats.js'
 
 export interface BenchOptions {
@@ -16,6 +18,8 @@ export interface BenchOptions {
   /** The app is the hello example: the bare floor prints its very bytes. */
   isHello: boolean
   modes: ModeId[]
+  /** The runtimes to serve it on (Node, the one running the bench, by default): rows of each mode on each. */
+  runtimes: Runtime[]
   concurrency: number
   durationMs: number
   rounds: number
@@ -39,9 +43,12 @@ export interface Level {
 
 export interface Row {
   id: ModeId
+  runtime: RuntimeName
   name: string
   family: Family
   what: string
+  /** The runtime whose process answered, as seen by the bench: the worker's binary, or the CGI script's own report. */
+  servedBy?: string
   /** Why the row did not run; the other fields are then absent. */
   skipped?: string
   single?: Level
@@ -54,8 +61,12 @@ export interface Row {
   peakMB?: number
   /** Median latency at c=1 over the fastest row's. */
   vsFastest?: number
-  /** Median latency at c=1 over the bare cjs row's (CGI rows). */
+  /** Median latency at c=1 over the bare cjs row's on Node (CGI rows). */
   vsBare?: number
+  /** Requests per second at c=N over the same mode's on Node (modes run on several runtimes). */
+  vsNodeRps?: number
+  /** Requests per second at c=N over the runtime's own HTTP server's (resident rows, when the http row ran). */
+  vsHttpRps?: number
   /** Failed requests (errors, stalls) over all windows. */
   errors?: number
   status?: string
@@ -66,6 +77,8 @@ export interface Row {
 export interface BenchResult {
   app: string
   system: SystemInfo
+  /** The runtimes of the run and their versions. */
+  runtimes: Array<{ name: RuntimeName; version: string }>
   concurrency: number
   durationMs: number
   rounds: number
@@ -85,4 +98,5 @@ export interface Measured {
   requests: number
   peakMB: number | undefined
   status: string
+  servedBy?: string
 }

@@ -35,7 +35,7 @@ export interface BuildOptions {
 export type Runtime = 'node' | 'bun' | 'deno'
 
 /** The shebang's command for each runtime (Deno: a script run with Node's permissions, never prompting). */
-const INTERPRETER: Record<Exclude<Runtime, 'node'>, string> = {
+export const INTERPRETER: Record<Exclude<Runtime, 'node'>, string> = {
   bun: '#!/usr/bin/env bun',
   deno: '#!/usr/bin/env -S deno run -A --no-prompt --quiet',
 }

@@ -13,7 +13,8 @@ Commands:
   build APP      write APP as one executable CGI script (--out FILE): a bundle Node starts fastest
   bench [APP]    serve APP every way tsgi can (CGI as tsx, ES modules, tsgi build, the compile cache,
                  a bare floor; FastCGI; the dev server; in-process; Apache and nginx when installed)
-                 and print one table of latency, throughput, CPU and memory (default: examples/hello.ts)
+                 and print one table of latency, throughput, CPU and memory (default: examples/hello.ts);
+                 --runtime node,bun,deno adds the rows of Bun and Deno
   front          an HTTP front for trying and measuring (not for production: use nginx or Apache):
                  /cgi-bin/* runs the scripts of --cgi-bin DIR, a new process per request, and each
                  --fastcgi PREFIX=ADDR forwards to a FastCGI responder over kept connections
@@ -64,7 +65,11 @@ Options:
   --sourcemap    build: stack traces of the app's errors point at its sources
   --modes LIST   bench: the rows to run, e.g. cgi-build,fastcgi,in-process (default: all of cgi-tsx,
                  cgi-esm, cgi-build, cgi-cached, bare-cjs, fastcgi, dev-server, in-process,
-                 apache-cgid, nginx-fastcgi)
+                 apache-cgid, nginx-fastcgi; with several runtimes also http)
+  --runtime LIST  bench: the runtimes to serve the app on, e.g. node,bun,deno (default node): rows of
+                 cgi-build, bare-cjs, fastcgi, dev-server and http (the runtime's own HTTP server answering
+                 the hello) on each; bun and deno come from TSGI_BUN / TSGI_DENO, else PATH, else a
+                 checkout's .cache/runtimes (bash scripts/fetch-runtimes.sh)
   -c, --concurrency N  bench: connections for the throughput column (default 2 x cores)
   --duration SECONDS  bench: each timed window (default 0.5); --rounds N: rounds over all rows (default 3)
   --path PATH    bench: the request path below the app's mount point (default /)
@@ -83,6 +88,7 @@ Examples:
   tsgi fastcgi app.ts --listen 127.0.0.1:9000
   tsgi front --cgi-bin cgi-bin --fastcgi /fcgi=127.0.0.1:9000
   tsgi bench app.ts --modes cgi-build,fastcgi,dev-server --html bench.html
+  tsgi bench --runtime node,bun,deno --modes cgi-build,bare-cjs,fastcgi,http
   tsgi fastcgi app.js --listen /run/tsgi/app.sock --socket-owner tsgi:www-data --socket-mode 0660 --user tsgi
   tsgi fastcgi app.js --listen systemd --workers auto --max-requests 1000 --status-path /tsgi-status
 `

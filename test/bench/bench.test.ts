@@ -1,30 +1,16 @@
 // `tsgi bench` for real, kept short: two cheap modes, one round of 0.3 s windows, as a child process with
 // stderr on a pipe (no progress bar then). The JSON's shape, the table made from it, the HTML page.
-import { spawn } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { parseModes } from '../../src/bench/modes.js'
 import { progressBar } from '../../src/bench/progress.js'
 import { formatTable } from '../../src/bench/report.js'
 import type { BenchResult } from '../../src/bench/types.js'
 import { main } from '../../src/cli/main.js'
+import { runCli } from './_cli.js'
 import { xmlProblems } from './_xml.js'
-
-const ROOT = resolve(import.meta.dirname, '../..')
-
-function runCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/' }
-    const child = spawn(process.execPath, [join(ROOT, 'bin/tsgi.js'), ...args], { cwd: ROOT, env })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk))
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk))
-    child.on('close', (code) => done({ code, stdout, stderr }))
-  })
-}
 
 describe('tsgi bench --modes in-process,dev-server (a short real run)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'tsgi-bench-test-'))

@@ -1,14 +1,16 @@
 // `tsgi bench [APP]`: the app served every way tsgi can (CGI in each form, FastCGI, the dev server, an
-// in-process call, Apache and nginx when installed), measured side by side; a table, JSON or an HTML page.
+// in-process call, Apache and nginx when installed), on Node and with --runtime on Bun and Deno too, measured
+// side by side; a table, JSON or an HTML page.
 import { writeFileSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
 import { resolve } from 'node:path'
 import { formatHtml } from '../../bench/html.js'
-import { parseModes } from '../../bench/modes.js'
+import { parseModes, rowSpecs } from '../../bench/modes.js'
 import { killAll } from '../../bench/procs.js'
 import { progressBar } from '../../bench/progress.js'
 import { formatTable } from '../../bench/report.js'
 import { runBench } from '../../bench/run.js'
+import { findRuntime, parseRuntimes, type Runtime } from '../../bench/runtimes.js'
 import type { BenchOptions } from '../../bench/types.js'
 import { helloApp } from '../../bench/where.js'
 import { type Command, EXPORT_OPTION, type Io, loadOptions, shapeOption, str, usage, type Values } from '../command.js'
@@ -18,6 +20,7 @@ export const benchCommand: Command = {
   options: {
     ...EXPORT_OPTION,
     modes: { type: 'string' },
+    runtime: { type: 'string' },
     concurrency: { type: 'string', short: 'c' },
     duration: { type: 'string' },
     rounds: { type: 'string' },
@@ -47,21 +50,36 @@ export const benchCommand: Command = {
   },
 }
 
-type Settings = Pick<BenchOptions, 'modes' | 'concurrency' | 'durationMs' | 'rounds' | 'path'>
+type Settings = Pick<BenchOptions, 'modes' | 'runtimes' | 'concurrency' | 'durationMs' | 'rounds' | 'path'>
 
 function benchSettings(values: Values): Settings {
-  const modes = parseModes(str(values.modes))
+  const names = parseRuntimes(str(values.runtime))
+  if (!Array.isArray(names))
+    throw usage(`--runtime: unknown runtime ${JSON.stringify(names.unknown)} (node, bun or deno)`)
+  if (names.length === 0) throw usage('--runtime needs at least one of node, bun, deno')
+  const modes = parseModes(str(values.modes), names.length > 1)
   if (!Array.isArray(modes)) throw usage(`--modes: unknown mode ${JSON.stringify(modes.unknown)} (see tsgi --help)`)
   if (modes.length === 0) throw usage('--modes needs at least one mode')
+  if (rowSpecs(modes, names).length === 0)
+    throw usage(`--modes ${modes.join(',')} run on node only: add node to --runtime`)
+  const runtimes = names.map(found)
   const path = str(values.path) ?? '/'
   if (!path.startsWith('/')) throw usage(`--path must start with /, got ${JSON.stringify(path)}`)
   return {
     modes,
+    runtimes,
     concurrency: count(values.concurrency, '--concurrency', 2 * availableParallelism()),
     durationMs: seconds(values.duration, 0.5) * 1000,
     rounds: count(values.rounds, '--rounds', 3),
     path,
   }
+}
+
+/** The runtime's binary and version, or a usage error saying how to get it. */
+function found(name: Runtime['name']): Runtime {
+  const runtime = findRuntime(name)
+  if ('missing' in runtime) throw usage(`--runtime ${name}: ${runtime.missing}`)
+  return runtime
 }
 
 function count(value: Values[string], flag: string, fallback: number): number {
