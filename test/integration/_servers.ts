@@ -111,15 +111,18 @@ export async function startCaddy(shared: Shared): Promise<Server> {
   return launch('caddy', port, 'caddy', args, [join(shared.RUNDIR, 'caddy-error.log')], options)
 }
 
-/** HAProxy logs to stdout (the example's `log stdout`): a shell sends it to a file the checks can read. */
+/** `haproxy -db -f CONF` with its log (the examples' `log stdout`) sent to `log` by a shell, for the checks. */
+export function haproxyArgs(conf: string, log: string): string[] {
+  const haproxy = findBinary('haproxy')
+  if (haproxy === undefined) throw new Error('integration: haproxy is not installed')
+  return ['-c', 'exec "$0" -db -f "$1" >> "$2" 2>&1', haproxy, conf, log]
+}
+
 export async function startHaproxy(shared: Shared): Promise<Server> {
   const port = await freePort()
   const conf = render(join(ROOT, 'examples/haproxy.cfg'), vars(shared, port, {}), join(shared.RUNDIR, 'haproxy.cfg'))
   const log = join(shared.RUNDIR, 'haproxy.log')
-  const haproxy = findBinary('haproxy')
-  if (haproxy === undefined) throw new Error('integration: haproxy is not installed')
-  const args = ['-c', 'exec "$0" -db -f "$1" >> "$2" 2>&1', haproxy, conf, log]
-  return launch('haproxy', port, '/bin/sh', args, [log])
+  return launch('haproxy', port, '/bin/sh', haproxyArgs(conf, log), [log])
 }
 
 export async function startH2o(shared: Shared): Promise<Server> {

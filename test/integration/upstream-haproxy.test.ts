@@ -9,7 +9,6 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type Response, request } from './_client.js'
 import {
-  findBinary,
   freePort,
   makeRunDir,
   missingBinaries,
@@ -26,6 +25,7 @@ import {
   withTimeout,
 } from './_harness.js'
 import { client, get, type Sample } from './_http-load.js'
+import { haproxyArgs } from './_servers.js'
 
 const missing = missingBinaries(['haproxy'])
 if (missing.length > 0) console.warn(skipMessage('HAProxy upstream', missing))
@@ -104,9 +104,7 @@ describe.skipIf(missing.length > 0 && !REQUIRE_SERVERS)('HAProxy: two responders
       DOCROOT: docroot,
     }
     const conf = render(join(ROOT, 'examples/haproxy-upstream.cfg'), vars, join(runDir, 'haproxy-upstream.cfg'))
-    // Its log goes to stdout (the example's `log stdout`): a shell sends it to a file.
-    const args = ['-c', 'exec "$0" -db -f "$1" >> "$2" 2>&1', findBinary('haproxy')!, conf, join(runDir, 'haproxy.log')]
-    haproxy = new Proc('haproxy', '/bin/sh', args)
+    haproxy = new Proc('haproxy', '/bin/sh', haproxyArgs(conf, join(runDir, 'haproxy.log')))
     await waitForListen(port, haproxy)
     // Both servers pass their first health checks (rise 2, inter 1s).
     const states = await until(
