@@ -158,6 +158,13 @@ export function conformanceSuite(factory: TransportFactory): void {
       expect(r.stderr).toContain('secret-detail-7f3a')
     })
 
+    it('header injection: CR LF in a header value is a clean 500, no injected header reaches the client (S-04)', async () => {
+      const r = await t.send({ path: '/inject' })
+      expect(r.status).toBe(500)
+      expect(r.headers.map(([name]) => name)).not.toContain('x-injected')
+      expect(r.body.toString()).toBe('Internal Server Error\n')
+    })
+
     it('an app error after the first chunk: the response is visibly incomplete', async () => {
       const r = await t.send({ path: '/error-after' })
       expect(r.stderr).toContain('secret-detail-91c2')
