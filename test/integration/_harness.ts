@@ -1,7 +1,7 @@
 // Runs real web servers for the integration suite: finds their binaries, renders the example config files
 // into a temp dir, starts each server in the foreground in its own process group, waits for its port, and
 // stops the whole group (the server and every process it spawned) at the end.
-import { type ChildProcess, spawn } from 'node:child_process'
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
 import {
   appendFileSync,
   chmodSync,
@@ -329,6 +329,29 @@ export function serviceUser(): void {
       .some((line) => line.startsWith('tsgi:'))
   )
     throw new Error('integration: running as root needs a `tsgi` service user: useradd --system tsgi')
+}
+
+/** A self-signed certificate for 127.0.0.1 in `dir`: cert, key, and both in one PEM (HAProxy's `crt`). */
+export function selfSignedCert(dir: string): { cert: string; key: string; pem: string } {
+  const [cert, key, pem] = ['tls-cert.pem', 'tls-key.pem', 'tls.pem'].map((name) => join(dir, name)) as [
+    string,
+    string,
+    string,
+  ]
+  const args = ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2']
+  const run = spawnSync(
+    'openssl',
+    [...args, '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', key, '-out', cert],
+    { encoding: 'utf8' },
+  )
+  if (run.status !== 0) throw new Error(`integration: openssl could not make a certificate: ${run.stderr}`)
+  writeFileSync(pem, readFileSync(cert, 'utf8') + readFileSync(key, 'utf8'))
+  const user = serverUser()
+  for (const file of [cert, key, pem]) {
+    chmodSync(file, 0o600)
+    if (user !== undefined) chownSync(file, user.uid, user.gid) // Caddy reads them as the server user
+  }
+  return { cert, key, pem }
 }
 
 /** `promise`, or a rejection naming `what` after `ms`. */

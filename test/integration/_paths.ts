@@ -42,7 +42,16 @@ export function warnMissing(): void {
 }
 
 /** The placeholder values every server shares; servers.test.ts fills them in its beforeAll. */
-export const shared: Shared = { RUNDIR: '', SOCKDIR: '', DOCROOT: '', CGI_BIN: '', FCGI_PORT: '' }
+export const shared: Shared = {
+  RUNDIR: '',
+  SOCKDIR: '',
+  DOCROOT: '',
+  CGI_BIN: '',
+  FCGI_PORT: '',
+  TLS_CERT: '',
+  TLS_KEY: '',
+  TLS_PEM: '',
+}
 
 /** The resident responders' own logs (their stderr), where tsgi.errors goes for Caddy and HAProxy (F-34). */
 export const responderLog = {
@@ -52,6 +61,7 @@ export const responderLog = {
 
 export interface Running {
   port: () => number
+  tlsPort: () => number
   server: () => Server
   logs: () => string[]
 }
@@ -74,7 +84,8 @@ export function useServer(key: ServerKey, start: (shared: Shared) => Promise<Ser
     if (server === undefined) throw new Error(`integration: ${key} is not running`)
     return server
   }
-  return { port: () => get().port, server: get, logs: () => get().logs }
+  const tlsPort = (): number => get().tlsPort ?? Number.NaN
+  return { port: () => get().port, tlsPort, server: get, logs: () => get().logs }
 }
 
 export function path(spec: Omit<PathSpec, 'notes'> & { extraNotes?: string[] }): PathSpec {

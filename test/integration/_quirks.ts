@@ -11,9 +11,15 @@ export function notesFor(expect: Expectations): string[] {
     `client gone: ${{ signal: 'tsgi.signal fires', 'runs to the end': 'app runs to the end', killed: 'SIGTERM kills the script, no tsgi.signal' }[expect.abort]}`,
   ]
   if (expect.reuse !== undefined) notes.push(`connections ${expect.reuse}`)
+  if (expect.https !== undefined) {
+    const sent = Object.entries(expect.https).filter(([, value]) => value !== null)
+    notes.push(`HTTPS: ${sent.map(([name, value]) => `${name}=${value}`).join(', ') || 'nothing'}`)
+  }
   const chunked = expect.chunkedContentLength
   if (typeof chunked === 'object' && chunked !== null)
-    notes.push(`chunked body held whole in one buffer: 3 MiB refused with 400, ${chunked.bufferOnly / 1024} KiB passes`)
+    notes.push(
+      `chunked body held whole in one buffer: 3 MiB refused (400 or a reset), ${chunked.bufferOnly / 1024} KiB passes`,
+    )
   return notes
 }
 
@@ -77,4 +83,6 @@ export const QUIRKS: string[] = [
   'h2o 2.2 sends SCRIPT_NAME "" and the whole path as PATH_INFO; the example\'s `setenv: SCRIPT_NAME` names the ' +
     'mount and tsgi takes it off PATH_INFO (C-25). h2o reads a request body whole before it sends it, joins ' +
     'Cookie lines with ";" and passes `Proxy:` as HTTP_PROXY (harmless to tsgi, S-01).',
+  'Over HTTPS, Caddy sends HTTPS=on and REQUEST_SCHEME=https, HAProxy and h2o HTTPS=on alone; either makes ' +
+    'tsgi.url_scheme https (C-09). The three examples have an HTTPS listener with a certificate of your own.',
 ]

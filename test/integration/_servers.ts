@@ -25,12 +25,18 @@ export interface Shared {
   DOCROOT: string
   CGI_BIN: string
   FCGI_PORT: string
+  /** A self-signed certificate for 127.0.0.1 (the HTTPS listeners of Caddy, HAProxy and h2o). */
+  TLS_CERT?: string
+  TLS_KEY?: string
+  TLS_PEM?: string
 }
 
 export interface Server {
   name: string
   proc: Proc
   port: number
+  /** The HTTPS port, for servers whose example has one. */
+  tlsPort?: number
   logs: string[]
   stop(): Promise<number | null>
 }
@@ -103,12 +109,15 @@ export async function startLighttpd(shared: Shared, overrides: Overrides = {}): 
 /** Caddy has no user setting: run it as the web servers' user, as Debian's caddy.service runs it as `caddy`. */
 export async function startCaddy(shared: Shared): Promise<Server> {
   const port = await freePort()
-  const conf = render(join(ROOT, 'examples/Caddyfile'), vars(shared, port, {}), join(shared.RUNDIR, 'Caddyfile'))
+  const tlsPort = await freePort()
+  const values = { ...vars(shared, port, {}), TLS_PORT: String(tlsPort) }
+  const conf = render(join(ROOT, 'examples/Caddyfile'), values, join(shared.RUNDIR, 'Caddyfile'))
   // Where Caddy keeps its autosaved config (caddy.service sets HOME=/var/lib/caddy for the same reason).
   const home = serverDir(join(shared.RUNDIR, 'caddy-home'))
   const args = ['run', '--config', conf, '--adapter', 'caddyfile']
   const options = { env: { ...CLEAN_ENV, HOME: home }, ...serverUser() }
-  return launch('caddy', port, 'caddy', args, [join(shared.RUNDIR, 'caddy-error.log')], options)
+  const server = await launch('caddy', port, 'caddy', args, [join(shared.RUNDIR, 'caddy-error.log')], options)
+  return { ...server, tlsPort }
 }
 
 /** `haproxy -db -f CONF` with its log (the examples' `log stdout`) sent to `log` by a shell, for the checks. */
@@ -120,15 +129,19 @@ export function haproxyArgs(conf: string, log: string): string[] {
 
 export async function startHaproxy(shared: Shared): Promise<Server> {
   const port = await freePort()
-  const conf = render(join(ROOT, 'examples/haproxy.cfg'), vars(shared, port, {}), join(shared.RUNDIR, 'haproxy.cfg'))
+  const tlsPort = await freePort()
+  const values = { ...vars(shared, port, {}), TLS_PORT: String(tlsPort) }
+  const conf = render(join(ROOT, 'examples/haproxy.cfg'), values, join(shared.RUNDIR, 'haproxy.cfg'))
   const log = join(shared.RUNDIR, 'haproxy.log')
-  return launch('haproxy', port, '/bin/sh', haproxyArgs(conf, log), [log])
+  return { ...(await launch('haproxy', port, '/bin/sh', haproxyArgs(conf, log), [log])), tlsPort }
 }
 
 export async function startH2o(shared: Shared): Promise<Server> {
   const port = await freePort()
-  const conf = render(join(ROOT, 'examples/h2o.conf'), vars(shared, port, {}), join(shared.RUNDIR, 'h2o.conf'))
-  return launch('h2o', port, 'h2o', ['-c', conf], [join(shared.RUNDIR, 'h2o-error.log')])
+  const tlsPort = await freePort()
+  const values = { ...vars(shared, port, {}), TLS_PORT: String(tlsPort) }
+  const conf = render(join(ROOT, 'examples/h2o.conf'), values, join(shared.RUNDIR, 'h2o.conf'))
+  return { ...(await launch('h2o', port, 'h2o', ['-c', conf], [join(shared.RUNDIR, 'h2o-error.log')])), tlsPort }
 }
 
 /** `name version` lines for the table, without build dates (the file must not change run to run). */

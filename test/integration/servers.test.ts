@@ -11,6 +11,7 @@ import {
   makeRunDir,
   type Proc,
   removeRunDir,
+  selfSignedCert,
   serverDir,
   socketDir,
   startResponder,
@@ -38,6 +39,8 @@ beforeAll(async () => {
   shared.DOCROOT = join(shared.RUNDIR, 'htdocs')
   shared.CGI_BIN = join(shared.RUNDIR, 'cgi-bin')
   shared.FCGI_PORT = String(await freePort())
+  const tls = selfSignedCert(shared.RUNDIR)
+  Object.assign(shared, { TLS_CERT: tls.cert, TLS_KEY: tls.key, TLS_PEM: tls.pem })
   mkdirSync(join(shared.DOCROOT, 'protected'), { recursive: true })
   writeFileSync(join(shared.DOCROOT, 'index.html'), 'tsgi integration\n')
   writeFileSync(join(shared.DOCROOT, 'protected/secret.txt'), 'behind the authorizer\n')

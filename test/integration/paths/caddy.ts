@@ -19,6 +19,7 @@ export function defineCaddy(): void {
       httpProxy: null, // header_up -Proxy
       localRedirect: 'passed through',
       abort: 'signal',
+      https: { HTTPS: 'on', REQUEST_SCHEME: 'https' },
       reuse: 'one per request',
     } as const
     const extraNotes = ['chunked body: CONTENT_LENGTH "-1", read to the end (C-23)']
@@ -37,6 +38,7 @@ export function defineCaddy(): void {
           gateway: 'fastcgi',
           base,
           port: caddy.port,
+          tlsPort: caddy.tlsPort,
           skip: skipFor('caddy'),
           expect: { ...seen, underscore: [...seen.underscore] },
           extraNotes: [...(id === 'caddy-tcp' ? extraNotes : []), "tsgi.errors in the responder's log (F-34)"],

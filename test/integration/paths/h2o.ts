@@ -18,6 +18,7 @@ export function defineH2o(): void {
       httpProxy: 'http://evil.invalid',
       localRedirect: 'passed through',
       abort: 'signal',
+      https: { HTTPS: 'on', REQUEST_SCHEME: null },
     } as const
     const paths = [
       ['h2o-tcp', 'TCP, fastcgi.timeout.keepalive', '/h2-tcp', 'reused'],
@@ -33,6 +34,7 @@ export function defineH2o(): void {
           gateway: 'fastcgi',
           base,
           port: h2o.port,
+          tlsPort: h2o.tlsPort,
           skip: skipFor('h2o'),
           expect: { ...seen, reuse },
           extraNotes: id === 'h2o-tcp' ? ['SCRIPT_NAME from setenv, the mount taken off PATH_INFO (C-25)'] : [],

@@ -19,6 +19,7 @@ export function defineHaproxy(): void {
       httpProxy: null,
       localRedirect: 'client',
       abort: 'signal',
+      https: { HTTPS: 'on', REQUEST_SCHEME: null },
     } as const
 
     describe('TCP, option keep-conn', () => {
@@ -29,6 +30,7 @@ export function defineHaproxy(): void {
         gateway: 'fastcgi',
         base: '/hp-tcp',
         port: haproxy.port,
+        tlsPort: haproxy.tlsPort,
         skip: skipFor('haproxy'),
         expect: { ...seen, reuse: 'reused' },
         extraNotes: [
@@ -49,6 +51,7 @@ export function defineHaproxy(): void {
         gateway: 'fastcgi',
         base: '/hp-uds',
         port: haproxy.port,
+        tlsPort: haproxy.tlsPort,
         skip: skipFor('haproxy'),
         expect: { ...seen, reuse: 'one per request' },
       })
