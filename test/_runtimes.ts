@@ -2,6 +2,7 @@
 // (`scripts/fetch-runtimes.sh` unpacks them into .cache/runtimes/; .ci/run does), or TSGI_BUN / TSGI_DENO.
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
+import { DENO_FLAGS } from '../src/bench/runtimes.js'
 import { ROOT } from './_bundles.js'
 
 export interface Runtime {
@@ -19,9 +20,7 @@ export function findRuntimes(): { found: Runtime[]; missing: Runtime[] } {
   const cache = join(ROOT, '.cache/runtimes')
   const candidates: Array<[Runtime['name'], string, string[]]> = [
     ['Bun', process.env.TSGI_BUN ?? join(cache, 'bun/bin/bun'), []],
-    // -A: Node's permissions (files, network, environment, children); --sloppy-imports: `./x.js` finds x.ts,
-    // the TypeScript convention Node, tsx and Bun follow.
-    ['Deno', process.env.TSGI_DENO ?? join(cache, 'deno/deno'), ['run', '-A', '--sloppy-imports']],
+    ['Deno', process.env.TSGI_DENO ?? join(cache, 'deno/deno'), DENO_FLAGS],
   ]
   const found: Runtime[] = []
   const missing: Runtime[] = []

@@ -18,7 +18,7 @@ export interface Runtime {
 }
 
 /** Deno: Node's permissions (files, network, environment, children); `./x.js` finds x.ts as under Node. */
-const DENO_FLAGS = ['run', '-A', '--sloppy-imports']
+export const DENO_FLAGS = ['run', '-A', '--sloppy-imports']
 
 /** `--runtime node,bun`: names in the order given, each once; undefined is Node alone. */
 export function parseRuntimes(list: string | undefined): RuntimeName[] | { unknown: string } {
