@@ -1,7 +1,7 @@
 // `tsgi build --runtime bun|deno`: a CGI script whose shebang names that runtime, run as a web server runs
 // it (its own PATH, the CGI variables in the environment, the body on stdin): it answers on Bun and Deno.
 import { spawnSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
@@ -57,6 +57,30 @@ describe('tsgi build --runtime', () => {
       expect(run.status).toBe(0)
       expect(run.stdout).toMatch(/^Status: 200 OK\r?\n/)
       expect(run.stdout).toContain('length: 16')
+    })
+  }
+
+  for (const runtime of found.filter((r) => r.name === 'Bun')) {
+    it('bun: a web server that stops reading (client gone) ends the script quietly with exit 0', async () => {
+      // 13 MiB in 64 KiB chunks: far more than a pipe holds, so writes meet the closed end (EPIPE).
+      const app = join(dir, 'big.ts')
+      writeFileSync(
+        app,
+        `export default (environ: unknown, start: (s: string, h: [string, string][]) => void) => {
+          start('200 OK', [['Content-Type', 'application/octet-stream']])
+          const chunk = new Uint8Array(64 * 1024).fill(65)
+          return (function* () { for (let i = 0; i < 200; i++) yield chunk })()
+        }\n`,
+      )
+      const out = join(dir, 'big-bun')
+      const io = { stdout: () => {}, stderr: () => {}, cwd: dir }
+      expect(await main(['build', app, '--out', out, '--runtime', 'bun'], io)).toBe(0)
+      // `head` reads the first bytes and leaves, as a web server stops reading when its client has gone.
+      const env = `PATH=${dirname(runtime.argv[0]!)}:/usr/bin:/bin REQUEST_METHOD=GET SERVER_PROTOCOL=HTTP/1.1`
+      const line = `set -o pipefail; env -i ${env} "${out}" 2>"${out}.err" | head -c 100 >/dev/null`
+      const run = spawnSync('/bin/bash', ['-c', line], { encoding: 'utf8', timeout: 30_000 })
+      expect(readFileSync(`${out}.err`, 'utf8')).toBe('')
+      expect(run.status).toBe(0)
     })
   }
 

@@ -11,7 +11,7 @@ import { BodyInput } from '../../core/input.js'
 import { isTsgiError, TsgiError } from '../../errors.js'
 import { buildEnviron } from '../../protocol/cgi/environ.js'
 import { encodeLatin1, formatCgiHead } from '../../protocol/cgi/head.js'
-import { describe, type Output, StdoutSink, writeQuietly } from './stdout.js'
+import { describe, type FileSink, type Output, StdoutSink, writeQuietly } from './stdout.js'
 
 export interface CgiOptions {
   /** The CGI variables; default: process.env as it was when this module loaded. */
@@ -124,8 +124,7 @@ async function serve(app: App, options: CgiOptions, stderr: ErrorStream): Promis
     return 1
   }
   const nph = options.nph ?? (isNph(scriptPath) || isNph(environ.SCRIPT_NAME))
-  const output: Output =
-    options.stdout === undefined ? { fd: 1, fallback: () => process.stdout } : { stream: options.stdout }
+  const output: Output = options.stdout === undefined ? stdoutOutput() : { stream: options.stdout }
   const sink = new StdoutSink(output, errors, () => controller.abort(), {
     nph,
     protocol: environ.SERVER_PROTOCOL,
@@ -144,6 +143,19 @@ async function serve(app: App, options: CgiOptions, stderr: ErrorStream): Promis
     process.off('SIGTERM', onTerm)
     stdin.close()
   }
+}
+
+/**
+ * fd 1: through Bun's own file sink where there is one (on Bun, loading node:fs alone costs a CGI request
+ * ~8 ms, docs/performance.md), else node:fs writeSync, loaded here so that Bun never loads it. Node before
+ * 20.16 has no getBuiltinModule: process.stdout then (an import() would fail under the compile cache's vm).
+ */
+function stdoutOutput(): Output {
+  const bun = (globalThis as { Bun?: { stdout?: { writer(): FileSink } } }).Bun
+  if (bun?.stdout !== undefined) return { sink: bun.stdout.writer() }
+  const fs = process.getBuiltinModule?.('node:fs') as typeof import('node:fs') | undefined
+  if (fs === undefined) return { stream: process.stdout }
+  return { fd: 1, write: fs.writeSync, fallback: () => process.stdout }
 }
 
 /** stdin, opened the first time the app waits for body bytes (BodyInput's `paused` start). */

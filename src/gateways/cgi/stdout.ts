@@ -1,6 +1,5 @@
 // The CGI response sink: writes the head and each body chunk to stdout as the engine hands them over,
 // waits on backpressure, and takes EPIPE/ECONNRESET to mean the web server went away.
-import { writeSync } from 'node:fs'
 import type { Writable } from 'node:stream'
 import type { ErrorStream, HeaderList } from '../../app.js'
 import type { ResponseSink } from '../../core/engine.js'
@@ -13,11 +12,23 @@ const GONE = new Set(['EPIPE', 'ECONNRESET', 'ERR_STREAM_DESTROYED', 'ERR_STREAM
 const YIELD_BYTES = 1024 * 1024
 
 /**
- * Where the bytes go: a file descriptor written with writeSync (no process.stdout to build: faster CGI
- * start-up, docs/performance.md), or a Writable. Web servers give CGI scripts a blocking pipe; if the
- * descriptor is non-blocking after all (EAGAIN), the rest goes through `fallback`.
+ * Where the bytes go: a file descriptor written with `write` (node:fs writeSync; no process.stdout to
+ * build: faster CGI start-up, docs/performance.md), Bun's own file sink for it, or a Writable. Web servers
+ * give CGI scripts a blocking pipe; if the descriptor is non-blocking after all (EAGAIN), the rest goes
+ * through `fallback`.
  */
-export type Output = { fd: number; fallback: () => Writable } | { stream: Writable }
+export type Output =
+  | { fd: number; write: WriteFd; fallback: () => Writable }
+  | { sink: FileSink }
+  | { stream: Writable }
+
+export type WriteFd = (fd: number, bytes: Uint8Array, offset: number) => number
+
+/** Bun's FileSink (`Bun.stdout.writer()`): buffers what it is given; flush() hands it to the OS. */
+export interface FileSink {
+  write(bytes: Uint8Array): number | Promise<number>
+  flush(): number | Promise<number>
+}
 
 export class StdoutSink implements ResponseSink {
   /** stdout is unusable: nothing more is written. */
@@ -25,7 +36,9 @@ export class StdoutSink implements ResponseSink {
   /** The response could not be delivered whole (a write failed, or the engine aborted after the head). */
   failed = false
   #fd: number | undefined
+  #writeFd: WriteFd | undefined
   #fallback: (() => Writable) | undefined
+  #sink: FileSink | undefined
   #out: Writable | undefined
   readonly #errors: ErrorStream
   readonly #onGone: () => void
@@ -36,7 +49,10 @@ export class StdoutSink implements ResponseSink {
   constructor(output: Output, errors: ErrorStream, onGone: () => void, headOptions: CgiHeadOptions) {
     if ('fd' in output) {
       this.#fd = output.fd
+      this.#writeFd = output.write
       this.#fallback = output.fallback
+    } else if ('sink' in output) {
+      this.#sink = output.sink
     } else {
       this.#useStream(output.stream)
     }
@@ -75,19 +91,40 @@ export class StdoutSink implements ResponseSink {
 
   #write(bytes: Uint8Array): Promise<void> | undefined {
     if (this.gone) return undefined
+    if (this.#sink !== undefined) return this.#writeSink(this.#sink, bytes)
     if (this.#fd !== undefined) {
-      const rest = this.#writeFd(this.#fd, bytes)
+      const rest = this.#writeToFd(this.#fd, bytes)
       if (rest === undefined) return undefined
       bytes = rest
     }
     return this.#writeStream(this.#out!, bytes)
   }
 
+  /** Hands `bytes` to the file sink; waits only when the OS does not take them at once (backpressure). */
+  #writeSink(sink: FileSink, bytes: Uint8Array): Promise<void> | undefined {
+    try {
+      // Either call may answer with a promise when the OS does not take the bytes at once; a failure
+      // (EPIPE: the web server went away) then comes as its rejection.
+      const written = sink.write(bytes)
+      const flushed = typeof written === 'number' ? sink.flush() : written.then(() => sink.flush())
+      if (typeof flushed === 'number') return undefined
+      const done = flushed.then(
+        () => {},
+        (err: NodeJS.ErrnoException) => this.#lost(err),
+      )
+      this.#last = done
+      return done
+    } catch (err) {
+      this.#lost(err as NodeJS.ErrnoException)
+      return undefined
+    }
+  }
+
   /** Writes all of `bytes` to the descriptor; returns what is left when it must switch to the stream. */
-  #writeFd(fd: number, bytes: Uint8Array): Uint8Array | undefined {
+  #writeToFd(fd: number, bytes: Uint8Array): Uint8Array | undefined {
     let offset = 0
     try {
-      while (offset < bytes.byteLength) offset += writeSync(fd, bytes, offset)
+      while (offset < bytes.byteLength) offset += this.#writeFd!(fd, bytes, offset)
       return undefined
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') {

@@ -1,7 +1,7 @@
 // StdoutSink on a real file descriptor: direct writes, the switch to a stream on EAGAIN (a non-blocking
 // stdout), and EPIPE when the web server closed its end.
 import { execFileSync } from 'node:child_process'
-import { closeSync, constants, mkdtempSync, openSync, readSync, rmSync } from 'node:fs'
+import { closeSync, constants, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
@@ -51,7 +51,12 @@ describe('StdoutSink on a file descriptor', () => {
   it('writes the head and body straight to the descriptor', async () => {
     const pipe = nonBlockingPipe()
     fds.push(pipe.read)
-    const sink = new StdoutSink({ fd: pipe.write, fallback: () => new Collector() }, { write: () => {} }, () => {}, {})
+    const sink = new StdoutSink(
+      { fd: pipe.write, write: writeSync, fallback: () => new Collector() },
+      { write: () => {} },
+      () => {},
+      {},
+    )
     await sink.head(200, 'OK', [['Content-Type', 'text/plain']])
     await sink.body(new TextEncoder().encode('hi'))
     await sink.settled()
@@ -66,6 +71,7 @@ describe('StdoutSink on a file descriptor', () => {
     const sink = new StdoutSink(
       {
         fd: pipe.write,
+        write: writeSync,
         fallback: () => {
           fellBack++
           return fallback
@@ -92,7 +98,7 @@ describe('StdoutSink on a file descriptor', () => {
     let gone = 0
     const log: string[] = []
     const sink = new StdoutSink(
-      { fd: pipe.write, fallback: () => new Collector() },
+      { fd: pipe.write, write: writeSync, fallback: () => new Collector() },
       { write: (m) => void log.push(m) },
       () => gone++,
       {},
@@ -103,5 +109,55 @@ describe('StdoutSink on a file descriptor', () => {
     expect(sink.failed).toBe(false)
     expect(gone).toBe(1)
     expect(log).toEqual([])
+  })
+})
+
+/** A stand-in for Bun's FileSink: keeps what it is given; flush() answers at once or with a promise. */
+class FakeFileSink {
+  readonly bytes: Buffer[] = []
+  flushes = 0
+  constructor(readonly answer: 'sync' | 'async' | 'epipe') {}
+  write(bytes: Uint8Array): number {
+    this.bytes.push(Buffer.from(bytes))
+    return bytes.byteLength
+  }
+  flush(): number | Promise<number> {
+    this.flushes++
+    if (this.answer === 'sync') return 0
+    if (this.answer === 'async') return new Promise((resolve) => setTimeout(() => resolve(0), 5))
+    return Promise.reject(Object.assign(new Error('EPIPE: broken pipe, write'), { code: 'EPIPE' }))
+  }
+}
+
+describe("StdoutSink on Bun's file sink", () => {
+  it('hands each part to the sink and flushes it; waits when the flush is pending (backpressure)', async () => {
+    for (const answer of ['sync', 'async'] as const) {
+      const fileSink = new FakeFileSink(answer)
+      const sink = new StdoutSink({ sink: fileSink }, { write: () => {} }, () => {}, {})
+      const head = sink.head(200, 'OK', [['Content-Type', 'text/plain']])
+      expect(head === undefined).toBe(answer === 'sync')
+      await head
+      await sink.body(new TextEncoder().encode('hi'))
+      await sink.settled()
+      expect(Buffer.concat(fileSink.bytes).toString()).toBe('Status: 200 OK\r\nContent-Type: text/plain\r\n\r\nhi')
+      expect(fileSink.flushes).toBe(2)
+    }
+  })
+
+  it('a rejected flush (EPIPE) is the web server gone: onGone, not a failure, nothing unhandled', async () => {
+    let gone = 0
+    const log: string[] = []
+    const sink = new StdoutSink(
+      new Object({ sink: new FakeFileSink('epipe') }) as { sink: FakeFileSink },
+      {
+        write: (m) => void log.push(m),
+      },
+      () => gone++,
+      {},
+    )
+    await sink.head(200, 'OK', [])
+    await sink.settled()
+    expect([sink.gone, sink.failed, gone, log]).toEqual([true, false, 1, []])
+    expect(sink.body(new Uint8Array(10))).toBeUndefined() // nothing more is written
   })
 })
