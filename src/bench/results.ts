@@ -100,15 +100,7 @@ function notes(options: BenchOptions, rows: Row[]): string[] {
     out.push(
       `cgi cached / bare cjs: ${cached.vsBare.toFixed(2)}x (target <= 1.10x)${cached.vsBare <= 1.1 ? '' : ': NOT met'}`,
     )
-  const inProcess = rows.find((r) => r.id === 'in-process')?.status
-  for (const r of rows.filter((r) => r.status !== undefined && !r.status.startsWith('2'))) {
-    // A Hono or Express app written for / sees SCRIPT_NAME + PATH_INFO when mounted: it 404s there only.
-    const mounted = r.status === '404' && inProcess?.startsWith('2') === true && !options.app.stripScriptName
-    const hint = mounted
-      ? ' (the app is mounted below a prefix there: an app written for / wants --strip-script-name)'
-      : ''
-    out.push(`${r.name} answers ${r.status} to GET ${options.path}${hint}`)
-  }
+  out.push(...statusNotes(options, rows))
   const few = rows.filter((r) => r.single !== undefined && r.single.requests < 10)
   if (few.length > 0)
     out.push(
@@ -117,6 +109,24 @@ function notes(options: BenchOptions, rows: Row[]): string[] {
   const failed = rows.filter((r) => (r.errors ?? 0) > 0)
   for (const r of failed) out.push(`${r.name}: ${r.errors} failed requests`)
   return out
+}
+
+/** Rows that did not answer 2xx, one note per status. */
+export function statusNotes(options: BenchOptions, rows: Row[]): string[] {
+  const byStatus = new Map<string, string[]>()
+  for (const r of rows) {
+    if (r.status === undefined || r.status.startsWith('2')) continue
+    byStatus.set(r.status, [...(byStatus.get(r.status) ?? []), r.name])
+  }
+  const inProcess = rows.find((r) => r.id === 'in-process')?.status
+  return [...byStatus].map(([status, names]) => {
+    // A Hono or Express app written for / sees SCRIPT_NAME + PATH_INFO when mounted: it 404s there only
+    // (certainly so when the in-process row, at /, answered).
+    const mounted = status === '404' && !options.app.stripScriptName && inProcess?.startsWith('2') !== false
+    const hint = mounted ? ' (mounted below a prefix there, an app written for / wants --strip-script-name)' : ''
+    const verb = names.length === 1 ? 'answers' : 'answer'
+    return `${names.join(', ')} ${verb} ${status} to GET ${options.path}${hint}`
+  })
 }
 
 /** The Bun CGI target (issue 13), and any row another runtime answered than the one it was meant for. */

@@ -1,7 +1,8 @@
 // Caddy 2.6 from examples/Caddyfile: `reverse_proxy` with its fastcgi transport, to the responder on TCP
 // and on a Unix socket.
-import { describe } from 'vitest'
+import { describe, expect } from 'vitest'
 import { definePathChecks } from '../_checks.js'
+import { request } from '../_client.js'
 import { conformance, path, responderLog, skipFor, useServer } from '../_paths.js'
 import { startCaddy } from '../_servers.js'
 
@@ -43,7 +44,19 @@ export function defineCaddy(): void {
           expect: { ...seen, underscore: [...seen.underscore] },
           extraNotes: [...(id === 'caddy-tcp' ? extraNotes : []), "tsgi.errors in the responder's log (F-34)"],
         })
-        definePathChecks(spec)
+        definePathChecks(spec, [
+          [
+            'the mount itself, without a slash, reaches the app (PATH_INFO "")',
+            async () => {
+              const response = await request(caddy.port(), base)
+              expect([response.status, response.body.toString()]).toEqual([404, 'no route ""\n'])
+            },
+          ],
+          [
+            'Caddy takes the example as formatted (no `caddy fmt` warning)',
+            async () => expect(caddy.server().proc.output).not.toContain('is not formatted'),
+          ],
+        ])
         // Caddy ends a response the app cut short cleanly: the client cannot tell it is incomplete.
         conformance(spec, () => [...caddy.logs(), logs[id]()], { cutShort: 'complete' })
       })
