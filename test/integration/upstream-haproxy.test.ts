@@ -2,12 +2,11 @@
 // health checks on /tsgi-ping, retries for GET only): both take traffic; SIGKILL one mid-load and no GET
 // fails, HAProxy marks it DOWN, the survivor serves the rest, and the POST the dead one held comes back
 // 502, not sent again. The responders serve the conformance app (/stats answers its pid, /sleep holds).
-import { randomBytes } from 'node:crypto'
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs'
+import { mkdirSync, readFileSync } from 'node:fs'
 import { Agent } from 'node:http'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type Response, request } from './_client.js'
+import { CLIENTS, type HeldPost, holdPost, loadAndKill, pidsServing, type Responder, startPair } from './_failover.js'
 import {
   freePort,
   makeRunDir,
@@ -20,25 +19,16 @@ import {
   serverDir,
   skipMessage,
   sleep,
-  startResponder,
   waitForListen,
   withTimeout,
 } from './_harness.js'
-import { client, get, type Sample } from './_http-load.js'
+import { get } from './_http-load.js'
 import { haproxyArgs } from './_servers.js'
 
 const missing = missingBinaries(['haproxy'])
 if (missing.length > 0) console.warn(skipMessage('HAProxy upstream', missing))
 
-const CLIENTS = 8
 const LOAD_MS = 4000
-const KILL_AT_MS = 1000
-
-interface Responder {
-  proc: Proc
-  port: number
-  pid: number
-}
 
 /** The servers' states on HAProxy's statistics page (`;csv`): `a` → `UP`, `DOWN`, ... */
 async function serverStates(statsPort: number): Promise<Record<string, string>> {
@@ -72,9 +62,8 @@ describe.skipIf(missing.length > 0 && !REQUIRE_SERVERS)('HAProxy: two responders
   let haproxy: Proc | undefined
   let port = 0
   let statsPort = 0
-  const responders: Responder[] = []
-  const token = randomBytes(8).toString('hex')
-  const tokenFile = (what: string): string => join('/tmp', `tsgi-it-${token}.${what}`)
+  let responders: Responder[] = []
+  let held: HeldPost | undefined
   const log = (): string => readFileSync(join(runDir, 'haproxy.log'), 'utf8')
 
   beforeAll(async () => {
@@ -82,15 +71,8 @@ describe.skipIf(missing.length > 0 && !REQUIRE_SERVERS)('HAProxy: two responders
     runDir = serverDir(makeRunDir())
     const docroot = join(runDir, 'htdocs')
     mkdirSync(docroot, { mode: 0o755 })
-    const ports = [await freePort(), await freePort()]
-    for (const [i, fcgiPort] of ports.entries()) {
-      const proc = startResponder(`responder ${'AB'[i]}`, `127.0.0.1:${fcgiPort}`, runDir, [
-        '--ping-path',
-        '/tsgi-ping',
-      ])
-      responders.push({ proc, port: fcgiPort, pid: proc.child.pid ?? 0 })
-    }
-    await Promise.all(responders.map((r) => waitForListen(r.port, r.proc)))
+    responders = await startPair(runDir, ['--ping-path', '/tsgi-ping'])
+    const ports = responders.map((r) => r.port)
 
     port = await freePort()
     statsPort = await freePort()
@@ -118,59 +100,29 @@ describe.skipIf(missing.length > 0 && !REQUIRE_SERVERS)('HAProxy: two responders
   afterAll(async () => {
     await haproxy?.stop()
     for (const r of responders) await r.proc.stop()
-    for (const what of ['started', 'signal', 'done']) rmSync(tokenFile(what), { force: true })
+    held?.cleanup()
     if (runDir !== '') removeRunDir(runDir)
   })
 
   it('both responders take traffic', async () => {
-    const agent = new Agent({ keepAlive: true, maxSockets: 1 })
-    const pids = new Set<number>()
-    try {
-      for (let i = 0; i < 10; i++) {
-        const { status, pid } = await get(agent, port, '/app/stats')
-        expect(status).toBe(200)
-        pids.add(pid ?? 0)
-      }
-    } finally {
-      agent.destroy()
-    }
-    expect(pids).toEqual(new Set(responders.map((r) => r.pid)))
+    expect(await pidsServing(port, '/app/stats')).toEqual(new Set(responders.map((r) => r.pid)))
   })
 
   it('SIGKILL mid-load: no GET fails, HAProxy marks it DOWN; the POST it held gets 502, not resent', async () => {
-    // A POST the app holds (/sleep answers after 20 s), in flight on one responder when that one dies.
-    const post: Promise<Response & { at: number }> = request(port, `/app/sleep?token=${token}&ms=20000`, {
-      method: 'POST',
-      headers: [['Content-Type', 'application/x-www-form-urlencoded']],
-      body: Buffer.from('order=1'),
-    }).then((response) => ({ ...response, at: Date.now() }))
-    post.catch(() => {}) // awaited below
-    const sent = Date.now()
-    while (!existsSync(tokenFile('started')) && Date.now() - sent < 5000) await sleep(20)
-    expect(existsSync(tokenFile('started')), 'the POST reached no responder within 5 s').toBe(true)
-    const victimPid = Number(readFileSync(tokenFile('started'), 'utf8'))
-    const victim = responders.find((r) => r.pid === victimPid)
-    const survivor = responders.find((r) => r.pid !== victimPid)
-    if (victim === undefined || survivor === undefined) throw new Error(`the POST ran in pid ${victimPid}`)
-
-    const samples: Sample[] = []
-    const started = Date.now()
-    const load = Promise.all(
-      Array.from({ length: CLIENTS }, () => client(port, '/app/stats', () => Date.now() >= started + LOAD_MS, samples)),
-    )
-    await sleep(KILL_AT_MS)
-    const killedAt = Date.now()
-    process.kill(-victim.pid, 'SIGKILL')
-    await victim.proc.exited
+    held = await holdPost(port, '/app/sleep', responders)
+    const { victim, survivor } = held
     const name = victim === responders[0] ? 'a' : 'b'
-    const down = await until(
-      () => serverStates(statsPort),
-      (s) => s[name] === 'DOWN',
-      5000,
-    )
-    const downAt = Date.now()
-    await load
-    const answer = await withTimeout(post, 8000, 'the POST')
+    let down: Record<string, string> = {}
+    let downAt = 0
+    const { samples, killedAt } = await loadAndKill(port, '/app/stats', victim, LOAD_MS, async () => {
+      down = await until(
+        () => serverStates(statsPort),
+        (s) => s[name] === 'DOWN',
+        5000,
+      )
+      downAt = Date.now()
+    })
+    const answer = await withTimeout(held.answer, 8000, 'the POST')
 
     const after = samples.filter((s) => s.start > downAt)
     const failed = samples.filter((s) => s.status !== 200)
@@ -190,6 +142,6 @@ describe.skipIf(missing.length > 0 && !REQUIRE_SERVERS)('HAProxy: two responders
     // disable-l7-retry: the POST had reached the victim; HAProxy answers 502 and does not send it on.
     expect(answer.status, answer.body.toString()).toBe(502)
     expect(answer.at - killedAt).toBeLessThan(3000)
-    expect(Number(readFileSync(tokenFile('started'), 'utf8'))).toBe(victim.pid)
+    expect(held.takenBy()).toBe(victim.pid)
   }, 30_000)
 })

@@ -2,12 +2,10 @@
 // keepalive, fastcgi_next_upstream): both take traffic; SIGKILL one mid-load and no GET fails, the
 // survivor serves the rest, and the POST the dead one was holding comes back 502, not sent again.
 // The responders serve the conformance app: /stats answers the pid that served it, /sleep holds a request.
-import { randomBytes } from 'node:crypto'
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs'
-import { Agent } from 'node:http'
+import { mkdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type Response, request } from './_client.js'
+import { CLIENTS, type HeldPost, holdPost, loadAndKill, pidsServing, type Responder, startPair } from './_failover.js'
 import {
   freePort,
   makeRunDir,
@@ -20,27 +18,15 @@ import {
   runNginx,
   serverDir,
   skipMessage,
-  sleep,
-  startResponder,
-  waitForListen,
   withTimeout,
 } from './_harness.js'
-import { client, get, type Sample } from './_http-load.js'
+import type { Sample } from './_http-load.js'
 
 const missing = missingBinaries(['nginx'])
 if (missing.length > 0) console.warn(skipMessage('nginx upstream', missing))
 
-/** Closed-loop load: this many clients, each with its own kept-alive connection, one GET after another. */
-const CLIENTS = 8
+/** How long the load runs. */
 const LOAD_MS = 3000
-/** When, into the load, one responder is killed. */
-const KILL_AT_MS = 1000
-
-interface Responder {
-  proc: Proc
-  port: number
-  pid: number
-}
 
 /** nginx's access log (examples/nginx-upstream.conf's `upstream` format), one object per request. */
 function accessLog(path: string): Array<{ request: string; status: number; addrs: string[]; statuses: string[] }> {
@@ -62,21 +48,16 @@ describe.skipIf(missing.length > 0 && !REQUIRE_SERVERS)('nginx upstream: two res
   let runDir = ''
   let nginx: Proc | undefined
   let nginxPort = 0
-  const responders: Responder[] = []
-  const token = randomBytes(8).toString('hex')
-  const tokenFile = (what: string): string => join('/tmp', `tsgi-it-${token}.${what}`)
+  let responders: Responder[] = []
+  let held: HeldPost | undefined
 
   beforeAll(async () => {
     if (missing.length > 0) throw new Error(skipMessage('nginx upstream', missing).replace('skipped', 'but'))
     runDir = serverDir(makeRunDir())
     const docroot = join(runDir, 'htdocs')
     mkdirSync(docroot, { mode: 0o755 })
-    const ports = [await freePort(), await freePort()]
-    for (const [i, port] of ports.entries()) {
-      const proc = startResponder(`responder ${'AB'[i]}`, `127.0.0.1:${port}`, runDir)
-      responders.push({ proc, port, pid: proc.child.pid ?? 0 })
-    }
-    await Promise.all(responders.map((r) => waitForListen(r.port, r.proc)))
+    responders = await startPair(runDir)
+    const ports = responders.map((r) => r.port)
 
     nginxPort = await freePort()
     const conf = render(
@@ -98,59 +79,21 @@ describe.skipIf(missing.length > 0 && !REQUIRE_SERVERS)('nginx upstream: two res
   afterAll(async () => {
     await nginx?.stop()
     for (const r of responders) await r.proc.stop()
-    for (const what of ['started', 'signal', 'done']) rmSync(tokenFile(what), { force: true })
+    held?.cleanup()
     if (runDir !== '') removeRunDir(runDir)
   })
 
   it('both responders take traffic (least_conn over idle servers goes round robin)', async () => {
-    const agent = new Agent({ keepAlive: true, maxSockets: 1 })
-    const pids: number[] = []
-    try {
-      for (let i = 0; i < 10; i++) {
-        const { status, pid } = await get(agent, nginxPort, '/app/stats')
-        expect(status).toBe(200)
-        pids.push(pid ?? 0)
-      }
-    } finally {
-      agent.destroy()
-    }
     // /stats answers process.pid: the pid we started (the tsgi command runs in the process it starts as).
-    expect(new Set(pids)).toEqual(new Set(responders.map((r) => r.pid)))
+    expect(await pidsServing(nginxPort, '/app/stats')).toEqual(new Set(responders.map((r) => r.pid)))
   })
 
   it('SIGKILL mid-load: no GET fails, the survivor serves the rest; the POST it held gets 502', async () => {
     const errorLog = join(runDir, 'nginx-error.log')
-    // A POST the app holds (/sleep answers after 20 s, or when cancelled), sent before the load so that
-    // it is in flight on one responder when that one dies. That responder is the victim: /sleep writes
-    // the pid that took it to /tmp/tsgi-it-TOKEN.started.
-    const postSent = Date.now()
-    const post: Promise<Response & { at: number }> = request(nginxPort, `/app/sleep?token=${token}&ms=20000`, {
-      method: 'POST',
-      headers: [['Content-Type', 'application/x-www-form-urlencoded']],
-      body: Buffer.from('order=1'),
-    }).then((response) => ({ ...response, at: Date.now() }))
-    post.catch(() => {}) // awaited below; a rejection before then is not unhandled
-    while (!existsSync(tokenFile('started')) && Date.now() - postSent < 5000) await sleep(20)
-    expect(existsSync(tokenFile('started')), 'the POST reached no responder within 5 s').toBe(true)
-    const victimPid = Number(readFileSync(tokenFile('started'), 'utf8'))
-    const victim = responders.find((r) => r.pid === victimPid)
-    const survivor = responders.find((r) => r.pid !== victimPid)
-    expect(victim, `the POST ran in pid ${victimPid}, not a responder we started`).toBeDefined()
-    if (victim === undefined || survivor === undefined) return
-
-    const samples: Sample[] = []
-    const started = Date.now()
-    const load = Promise.all(
-      Array.from({ length: CLIENTS }, () =>
-        client(nginxPort, '/app/stats', () => Date.now() >= started + LOAD_MS, samples),
-      ),
-    )
-    await sleep(KILL_AT_MS)
-    const killedAt = Date.now()
-    process.kill(-victim.pid, 'SIGKILL') // its process group: the responder and anything it started
-    await victim.proc.exited
-    await load
-    const answer = await withTimeout(post, 8000, 'the POST')
+    held = await holdPost(nginxPort, '/app/sleep', responders)
+    const { victim, survivor } = held
+    const { samples, killedAt } = await loadAndKill(nginxPort, '/app/stats', victim, LOAD_MS)
+    const answer = await withTimeout(held.answer, 8000, 'the POST')
 
     const before = samples.filter((s) => s.end < killedAt)
     const after = samples.filter((s) => s.start > killedAt)
@@ -195,11 +138,11 @@ describe.skipIf(missing.length > 0 && !REQUIRE_SERVERS)('nginx upstream: two res
     // the victim alone.
     expect(answer.status, answer.body.toString()).toBe(502)
     expect(answer.at - killedAt).toBeLessThan(3000)
-    expect(Number(readFileSync(tokenFile('started'), 'utf8'))).toBe(victim.pid)
+    expect(held.takenBy()).toBe(victim.pid)
     const posts = log.filter((entry) => entry.request.startsWith('POST '))
     expect(posts).toEqual([
       {
-        request: `POST /app/sleep?token=${token}&ms=20000 HTTP/1.1`,
+        request: `POST /app/sleep?token=${held.token}&ms=20000 HTTP/1.1`,
         status: 502,
         addrs: [addr(victim)],
         statuses: ['502'],
