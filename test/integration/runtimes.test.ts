@@ -2,6 +2,7 @@
 // runtime found on Apache's PATH, as README "Bun and Deno" says), and a responder run by the runtime behind
 // nginx from examples/nginx-pool.conf. The app answers with the runtime that serves it.
 import { spawnSync } from 'node:child_process'
+import { readlinkSync, realpathSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { main } from '../../src/cli/main.js'
@@ -115,6 +116,39 @@ describe.skipIf(missing.length > 0 && !REQUIRE_SERVERS)('Bun and Deno behind Apa
         new RegExp(`^${name} \\d+\\.\\d+\\.\\d+; pid ${responder.child.pid}; /app/hello\\n$`),
       )
       if (asRoot && name === 'bun') expect(responder.output).toContain(', user tsgi)')
+    })
+  }
+
+  for (const runtime of found.filter((r) => r.name === 'Deno')) {
+    it('Deno runs the process manager: --workers 2, each worker a Deno process, serving behind nginx', async () => {
+      const dir = serverDir(join(runDir, 'deno-pool'))
+      const sockDir = socketDir(join(dir, 'tsgi'))
+      // As root: started as root with --allow-root (Deno cannot drop root's groups, see the test above).
+      const owner = serverUser() !== undefined ? ['--socket-owner', 'tsgi:www-data', '--socket-mode', '0660'] : []
+      const args = [...runtime.argv.slice(1), join(ROOT, 'bin/tsgi.js'), 'fastcgi', APP]
+      const pool = ['--listen', join(sockDir, 'app.sock'), '--workers', '2', '--status-path', '/tsgi-status']
+      const manager = new Proc('deno pool', runtime.argv[0]!, [...args, ...pool, ...owner, '--allow-root'])
+      procs.push(manager)
+      await waitForListen(join(sockDir, 'app.sock'), manager)
+      const port = await freePort()
+      const vars = { TSGI: join(ROOT, 'bin/tsgi.js'), PORT: String(port), RUNDIR: dir, SOCKDIR: sockDir, DOCROOT: dir }
+      procs.push(
+        await runNginx(dir, render(join(ROOT, 'examples/nginx-pool.conf'), vars, join(dir, 'nginx.conf')), port),
+      )
+      // The workers come up after the socket: wait for the status page to count two.
+      let status: { workers: number; worker_list: Array<{ pid: number }> } = { workers: 0, worker_list: [] }
+      for (let i = 0; i < 100 && status.workers < 2; i++) {
+        const response = await request(port, '/tsgi-status')
+        if (response.status === 200) status = JSON.parse(response.body.toString())
+        else await new Promise((resolve) => setTimeout(resolve, 100))
+      }
+      expect(status.workers, manager.output).toBe(2)
+      const pids = status.worker_list.map((w) => w.pid)
+      for (const pid of pids) expect(readlinkSync(`/proc/${pid}/exe`)).toBe(realpathSync(runtime.argv[0]!))
+      const response = await request(port, '/app/hello')
+      expect(response.status, response.body.toString()).toBe(200)
+      const served = /^deno \d+\.\d+\.\d+; pid (\d+);/.exec(response.body.toString())
+      expect(pids).toContain(Number(served?.[1]))
     })
   }
 })
