@@ -2,6 +2,7 @@
 // server in the foreground (apache2 -DFOREGROUND, nginx daemon off, lighttpd -D, caddy run, haproxy -db,
 // h2o), wait for its port.
 import { spawnSync } from 'node:child_process'
+import { readdirSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import {
   APACHE_MODULES,
@@ -136,12 +137,27 @@ export async function startHaproxy(shared: Shared): Promise<Server> {
   return { ...(await launch('haproxy', port, '/bin/sh', haproxyArgs(conf, log), [log])), tlsPort }
 }
 
+/**
+ * h2o makes directories in /tmp whatever TMPDIR says (fastcgi.spawn's socket, `h2o.fcgisock.*`; its OpenSSL
+ * helper's, `openssl-privsep.*`) and leaves them when stopped: the ones this h2o made go when it stops.
+ */
 export async function startH2o(shared: Shared): Promise<Server> {
   const port = await freePort()
   const tlsPort = await freePort()
   const values = { ...vars(shared, port, {}), TLS_PORT: String(tlsPort) }
   const conf = render(join(ROOT, 'examples/h2o.conf'), values, join(shared.RUNDIR, 'h2o.conf'))
-  return { ...(await launch('h2o', port, 'h2o', ['-c', conf], [join(shared.RUNDIR, 'h2o-error.log')])), tlsPort }
+  const before = new Set(h2oTemps())
+  const server = await launch('h2o', port, 'h2o', ['-c', conf], [join(shared.RUNDIR, 'h2o-error.log')])
+  const stop = async (): Promise<number | null> => {
+    const code = await server.stop()
+    for (const dir of h2oTemps()) if (!before.has(dir)) rmSync(join('/tmp', dir), { recursive: true, force: true })
+    return code
+  }
+  return { ...server, stop, tlsPort }
+}
+
+function h2oTemps(): string[] {
+  return readdirSync('/tmp').filter((name) => name.startsWith('h2o.fcgisock.') || name.startsWith('openssl-privsep.'))
 }
 
 /** `name version` lines for the table, without build dates (the file must not change run to run). */
