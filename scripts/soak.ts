@@ -41,15 +41,20 @@ pool.stderr.on('data', (chunk: Buffer) => {
   log += chunk.toString()
   process.stderr.write(chunk)
 })
-const client = new FastcgiClient({ address: socket, maxConnections: 16 })
+// A new client per phase: each phase ends by closing its connections, so that the descriptors counted after
+// it are the pool's own, not the kept connections, which move between workers and vary in number.
+const newClient = (): FastcgiClient => new FastcgiClient({ address: socket, maxConnections: 16 })
+let client = newClient()
 const counts: Record<string, number> = {}
 const lost: string[] = []
 
 try {
   const managerPid = await started()
   await runLoad(2000) // warm-up: V8 and the connection pools reach their working size
+  await client.close()
   await sleep(1500)
   const before = usage(managerPid)
+  client = newClient()
   const workersBefore = workerPids(managerPid)
   const t0 = Date.now()
   const peak = new Map<number, number>()
@@ -58,6 +63,7 @@ try {
   }, 1000)
   await runLoad(seconds * 1000)
   clearInterval(sampler)
+  await client.close()
   await sleep(1500)
   const after = usage(managerPid)
   const verdict = judge(before, after, workersBefore, workerPids(managerPid))
