@@ -17,6 +17,11 @@ export interface Runtime {
   argv: string[]
 }
 
+/** What a runtime's files and scripts are named with: `-bun` for Bun's (`build-bun`), nothing for Node's. */
+export function suffix(runtime: RuntimeName | undefined): string {
+  return runtime === undefined || runtime === 'node' ? '' : `-${runtime}`
+}
+
 /** Deno: Node's permissions (files, network, environment, children); `./x.js` finds x.ts as under Node. */
 export const DENO_FLAGS = ['run', '-A', '--sloppy-imports']
 

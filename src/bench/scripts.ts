@@ -8,7 +8,7 @@ import type { Shape } from '../bridges/shape.js'
 import { buildCgiScript, INTERPRETER } from '../build/cgi-script.js'
 import { findEsbuild } from '../build/esbuild.js'
 import { isTsgiError } from '../errors.js'
-import type { RuntimeName } from './runtimes.js'
+import { type RuntimeName, suffix } from './runtimes.js'
 import { packageRoot, sourceModule } from './where.js'
 
 export interface AppSpec {
@@ -27,15 +27,10 @@ export const BARE_HELLO = `'use strict'
 process.stdout.write('Status: 200 OK\\r\\nContent-Type: text/plain\\r\\nContent-Length: 13\\r\\n\\r\\nHello world!\\n')
 `
 
-/** A script's name in cgi-bin: `build` for Node, `build-bun` on Bun. */
-export function scriptName(name: string, runtime: RuntimeName): string {
-  return runtime === 'node' ? name : `${name}-${runtime}`
-}
-
 /** The bare floor on `runtime`, with the shebang `tsgi build --runtime` gives. */
 export function writeBare(cgiBin: string, runtime: RuntimeName = 'node'): Made {
   const shebang = runtime === 'node' ? '#!/usr/bin/env node' : INTERPRETER[runtime]
-  return { script: executable(join(cgiBin, scriptName('bare', runtime)), `${shebang}\n${BARE_HELLO}`) }
+  return { script: executable(join(cgiBin, `bare${suffix(runtime)}`), `${shebang}\n${BARE_HELLO}`) }
 }
 
 /** `#!/bin/sh` exec'ing the tsx command on a runner that imports the app and tsgi's CGI runner. */
@@ -95,7 +90,7 @@ export function writeCached(cgiBin: string, bin: string, app: AppSpec): Made {
 
 /** `tsgi build APP --out cgi-bin/build --runtime RUNTIME`. */
 export async function writeBuild(cgiBin: string, app: AppSpec, runtime: RuntimeName = 'node'): Promise<Made> {
-  const out = join(cgiBin, scriptName('build', runtime))
+  const out = join(cgiBin, `build${suffix(runtime)}`)
   try {
     await buildCgiScript({
       app: app.path,

@@ -4,7 +4,7 @@
 import { readFileSync, writeFileSync } from 'node:fs'
 import { delimiter, dirname, join } from 'node:path'
 import { CLEAN_ENV, type Started, start, waitFor } from './procs.js'
-import type { Runtime, RuntimeName } from './runtimes.js'
+import { type Runtime, type RuntimeName, suffix } from './runtimes.js'
 import type { AppSpec } from './scripts.js'
 import { fromSource, packageRoot, tsgiBin } from './where.js'
 
@@ -86,11 +86,6 @@ export async function startDevServer(dir: string, app: AppSpec, runtime?: Runtim
   const proc = tsgi(args, join(dir, `serve${suffix(runtime?.name)}.log`), runtime)
   const m = await waitFor(proc, /on http:\/\/127\.0\.0\.1:(\d+)\//, 30_000)
   return { proc, pid: proc.pid, port: Number(m[1]) }
-}
-
-/** `-bun` for Bun's files, nothing for Node's. */
-export function suffix(runtime: RuntimeName | undefined): string {
-  return runtime === undefined || runtime === 'node' ? '' : `-${runtime}`
 }
 
 const HELLO = `'Hello world!\\n', { headers: { 'Content-Type': 'text/plain' } }`

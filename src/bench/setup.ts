@@ -9,9 +9,9 @@ import { FRONT_SCRIPTS, type ModeId, type RowSpec } from './modes.js'
 import { peakKb, resetPeak } from './proc-stats.js'
 import { killAll, type Started, stop } from './procs.js'
 import { cpuLogReader, cpuPreload } from './rss.js'
-import type { Runtime, RuntimeName } from './runtimes.js'
+import { type Runtime, type RuntimeName, suffix } from './runtimes.js'
 import { type AppSpec, type Made, writeBare, writeBuild, writeCached, writeEsm, writeTsx } from './scripts.js'
-import { childPath, startDevServer, startFront, startHttp, startResponder, suffix } from './servers.js'
+import { childPath, startDevServer, startFront, startHttp, startResponder } from './servers.js'
 import { apacheMissing, nginxMissing, startApache, startNginx } from './webservers.js'
 
 export interface Setup {
