@@ -26,7 +26,7 @@ export const FIXTURES = join(ROOT, 'test/integration/fixtures')
 // The conformance app (test/fixtures/): the same app the in-process, CGI, dev-server and FastCGI suites serve.
 export const APP = join(ROOT, 'test/fixtures/conformance-app.ts')
 export const INSTALL_COMMAND =
-  'apt-get install -y apache2 libapache2-mod-fcgid nginx lighttpd caddy haproxy h2o libfcgi-bin spawn-fcgi'
+  'apt-get install -y apache2 libapache2-mod-fcgid nginx lighttpd caddy haproxy h2o libfcgi-bin spawn-fcgi openssl'
 export const REQUIRE_SERVERS = process.env.TSGI_REQUIRE_SERVERS === '1'
 export const APACHE_MODULES = '/usr/lib/apache2/modules'
 
